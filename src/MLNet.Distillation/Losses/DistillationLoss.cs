@@ -1,0 +1,167 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Distillation.Losses;
+
+/// <summary>An extra linear head a loss asks the student to grow on its penultimate layer (e.g. dual-head KD).</summary>
+/// <param name="Name">Key of the head's output in <see cref="LossContext.Heads"/>.</param>
+/// <param name="Outputs">Output width; <c>0</c> means "number of classes".</param>
+public sealed record StudentHead(string Name, int Outputs = 0);
+
+/// <summary>
+/// A distillation loss: maps a batch (<see cref="LossContext"/>) to named, weighted terms (<see cref="LossTerms"/>).
+/// Losses compose: <c>a + b</c> adds their terms, <c>0.5 * a</c> scales one, and a weight may follow a
+/// <see cref="WeightSchedule"/>. Use the static factories (<see cref="Hinton"/>, <see cref="CrossEntropy"/>, …) for the
+/// built-in methods, or derive from this class for your own and pass it to <c>StudentOptions.Loss</c>.
+/// </summary>
+public abstract partial class DistillationLoss
+{
+    /// <summary>Short name used in logs and leaderboards.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Whether the loss reads teacher outputs (false for cross-entropy, GCE, etc.).</summary>
+    public virtual bool RequiresTeacher => true;
+
+    /// <summary>Extra heads this loss needs on the student; prediction always uses the main head.</summary>
+    public virtual IEnumerable<StudentHead> ExtraHeads => [];
+
+    /// <summary>Trainable parameters the loss owns (e.g. a learned fusion network); the trainer optimises them with the student.</summary>
+    public virtual IEnumerable<TorchSharp.Modules.Parameter> Parameters() => [];
+
+    /// <summary>Moves owned parameters to a device; called by the trainer before training.</summary>
+    public virtual void To(Device device) { }
+
+    /// <summary>Whether the loss learns something of its own from held-out rows (e.g. TGeo-KD's fusion-ratio network).</summary>
+    public virtual bool NeedsHeldOutData => false;
+
+    /// <summary>
+    /// Called by the trainer after each epoch with batches of held-out rows (the validation set), the student in evaluation
+    /// mode and without gradient; a loss with <see cref="NeedsHeldOutData"/> updates its own parameters here.
+    /// </summary>
+    public virtual void LearnFromHeldOut(LossContext context) { }
+
+    /// <summary>Computes the loss terms for one batch.</summary>
+    public abstract LossTerms Compute(LossContext context);
+
+    /// <summary>Adds the terms of two losses.</summary>
+    public static DistillationLoss operator +(DistillationLoss left, DistillationLoss right) => new CompositeLoss([left, right]);
+
+    /// <summary>Scales every term of a loss by a constant weight.</summary>
+    public static DistillationLoss operator *(double weight, DistillationLoss loss) => new WeightedLoss(loss, weight);
+
+    /// <summary>Scales every term of a loss by a constant weight.</summary>
+    public static DistillationLoss operator *(DistillationLoss loss, double weight) => new WeightedLoss(loss, weight);
+
+    /// <summary>Scales every term of a loss by a weight that follows a schedule (e.g. <see cref="WeightSchedule.LinearWarmup"/>).</summary>
+    public DistillationLoss WithWeight(WeightSchedule weight) => new WeightedLoss(this, weight);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Hinton et al. 2015: <c>α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1−α)·CE(s, y)</c>; unlabelled rows use the KD term alone.</summary>
+    /// <param name="temperature">Softening temperature T (default 4).</param>
+    /// <param name="alpha">Weight α of the distillation term (default 0.9).</param>
+    public static HintonLoss Hinton(double temperature = 4.0, double alpha = 0.9) => new(temperature, alpha);
+
+    /// <summary>Cross-entropy on the hard labels (optionally label-smoothed); the "from scratch" loss. Rows without a label are skipped.</summary>
+    /// <param name="labelSmoothing">Label smoothing ε in [0, 1) (default 0).</param>
+    public static CrossEntropyLoss CrossEntropy(double labelSmoothing = 0.0) => new(labelSmoothing);
+
+    // ---- helpers shared by implementations -------------------------------------------------
+
+    /// <summary>Mean of a per-row loss over the rows selected by a boolean mask; zero (with gradient) when none is selected.</summary>
+    protected static Tensor MaskedMean(Tensor perRow, Tensor mask)
+    {
+        var m = mask.to_type(perRow.dtype);
+        return (perRow * m).sum() / m.sum().clamp_min(1.0);
+    }
+
+    /// <summary>Per-row KL(p ‖ q) from log-probabilities, safe where p has zeros.</summary>
+    protected static Tensor KlPerRow(Tensor logP, Tensor logQ) => (logP.exp() * (logP - logQ)).sum(1);
+}
+
+/// <summary>The sum of several losses; terms keep their names.</summary>
+public sealed class CompositeLoss : DistillationLoss
+{
+    private readonly DistillationLoss[] _parts;
+
+    /// <summary>Creates the sum of <paramref name="parts"/> (nested sums are flattened).</summary>
+    public CompositeLoss(IEnumerable<DistillationLoss> parts)
+        => _parts = parts.SelectMany(p => p is CompositeLoss c ? c._parts : [p]).ToArray();
+
+    /// <summary>The summed losses.</summary>
+    public IReadOnlyList<DistillationLoss> Parts => _parts;
+
+    /// <inheritdoc />
+    public override string Name => string.Join(" + ", _parts.Select(p => p.Name));
+
+    /// <inheritdoc />
+    public override bool RequiresTeacher => _parts.Any(p => p.RequiresTeacher);
+
+    /// <inheritdoc />
+    public override IEnumerable<StudentHead> ExtraHeads => _parts.SelectMany(p => p.ExtraHeads).DistinctBy(h => h.Name);
+
+    /// <inheritdoc />
+    public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => _parts.SelectMany(p => p.Parameters());
+
+    /// <inheritdoc />
+    public override void To(Device device) { foreach (var p in _parts) p.To(device); }
+
+    /// <inheritdoc />
+    public override bool NeedsHeldOutData => _parts.Any(p => p.NeedsHeldOutData);
+
+    /// <inheritdoc />
+    public override void LearnFromHeldOut(LossContext context) { foreach (var p in _parts) p.LearnFromHeldOut(context); }
+
+    /// <inheritdoc />
+    public override LossTerms Compute(LossContext context)
+    {
+        var terms = new LossTerms();
+        foreach (var part in _parts)
+            foreach (var t in part.Compute(context).Terms) terms.Add(t.Key, t.Value);
+        return terms;
+    }
+}
+
+/// <summary>A loss whose terms are all multiplied by a (possibly scheduled) weight.</summary>
+public sealed class WeightedLoss : DistillationLoss
+{
+    /// <summary>Creates <paramref name="weight"/> × <paramref name="inner"/>.</summary>
+    public WeightedLoss(DistillationLoss inner, WeightSchedule weight) { Inner = inner; Weight = weight; }
+
+    /// <summary>The weighted loss.</summary>
+    public DistillationLoss Inner { get; }
+
+    /// <summary>The weight.</summary>
+    public WeightSchedule Weight { get; }
+
+    /// <inheritdoc />
+    public override string Name => $"{Weight}*{Inner.Name}";
+
+    /// <inheritdoc />
+    public override bool RequiresTeacher => Inner.RequiresTeacher;
+
+    /// <inheritdoc />
+    public override IEnumerable<StudentHead> ExtraHeads => Inner.ExtraHeads;
+
+    /// <inheritdoc />
+    public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => Inner.Parameters();
+
+    /// <inheritdoc />
+    public override void To(Device device) => Inner.To(device);
+
+    /// <inheritdoc />
+    public override bool NeedsHeldOutData => Inner.NeedsHeldOutData;
+
+    /// <inheritdoc />
+    public override void LearnFromHeldOut(LossContext context) => Inner.LearnFromHeldOut(context);
+
+    /// <inheritdoc />
+    public override LossTerms Compute(LossContext context)
+    {
+        double w = Weight.At(context.Epoch, context.TotalEpochs, context.Step);
+        var terms = new LossTerms();
+        foreach (var t in Inner.Compute(context).Terms) terms.Add(t.Key, t.Value * w);
+        return terms;
+    }
+}

@@ -1,0 +1,96 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Distillation.Losses;
+
+/// <summary>What a teacher column holds: raw logits, or probabilities (a model that ends in Softmax).</summary>
+public enum TeacherOutputKind
+{
+    /// <summary>Unnormalised scores; softmax(t / T) gives the soft labels.</summary>
+    Logits,
+    /// <summary>Probabilities that sum to one per row; temperature T sharpens or flattens them as softmax(log p / T).</summary>
+    Probabilities,
+}
+
+/// <summary>
+/// Everything a loss may look at for one training batch. Tensors are batch-first; the trainer owns them
+/// (a loss must not dispose them). Labels are class indices with <c>-1</c> where a row has no label.
+/// </summary>
+public sealed class LossContext
+{
+    /// <summary>Student logits from the main head, shape [B, K].</summary>
+    public required Tensor StudentLogits { get; init; }
+
+    /// <summary>Teacher outputs for the batch, shape [B, K], or <c>null</c> when training without a teacher.</summary>
+    public Tensor? Teacher { get; init; }
+
+    /// <summary>Whether <see cref="Teacher"/> holds logits or probabilities.</summary>
+    public TeacherOutputKind TeacherKind { get; init; } = TeacherOutputKind.Logits;
+
+    /// <summary>Per-teacher outputs when several teachers are kept separate ([B, K] each); empty otherwise.</summary>
+    public IReadOnlyList<Tensor> Teachers { get; init; } = [];
+
+    /// <summary>Weights of <see cref="Teachers"/> (same length), summing to one.</summary>
+    public IReadOnlyList<double> TeacherWeights { get; init; } = [];
+
+    /// <summary>Class indices, int64 [B]; <c>-1</c> marks a row without a label.</summary>
+    public required Tensor Labels { get; init; }
+
+    /// <summary>Student input features [B, F], for losses that look at the inputs.</summary>
+    public Tensor? Features { get; init; }
+
+    /// <summary>The student's penultimate activations [B, H] (input of the main head).</summary>
+    public Tensor? Penultimate { get; init; }
+
+    /// <summary>The student's main head (linear layer), for losses that re-apply it (e.g. multi-sample dropout).</summary>
+    public Func<Tensor, Tensor>? MainHead { get; init; }
+
+    /// <summary>Outputs of the extra heads that losses asked for through <see cref="DistillationLoss.ExtraHeads"/>, by name.</summary>
+    public IReadOnlyDictionary<string, Tensor> Heads { get; init; } = new Dictionary<string, Tensor>();
+
+    /// <summary>Extra teacher columns (e.g. embeddings) by column name, [B, D] each.</summary>
+    public IReadOnlyDictionary<string, Tensor> TeacherExtras { get; init; } = new Dictionary<string, Tensor>();
+
+    /// <summary>Zero-based epoch of this step.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Number of epochs the trainer plans to run.</summary>
+    public int TotalEpochs { get; init; } = 1;
+
+    /// <summary>Zero-based optimisation step.</summary>
+    public long Step { get; init; }
+
+    /// <summary>True while training (dropout etc. active), false in evaluation.</summary>
+    public bool Training { get; init; } = true;
+
+    /// <summary>Number of classes K.</summary>
+    public long NumClasses => StudentLogits.shape[1];
+
+    /// <summary>Boolean [B] mask of rows that carry a label.</summary>
+    public Tensor LabelMask => Labels.ge(0);
+
+    /// <summary>Log-probabilities of the teacher at temperature <paramref name="temperature"/>, [B, K], whatever <see cref="TeacherKind"/> is.</summary>
+    public Tensor TeacherLogProbabilities(double temperature = 1.0) => LogSoftmaxOf(RequireTeacher(), TeacherKind, temperature);
+
+    /// <summary>Probabilities of the teacher at temperature <paramref name="temperature"/>, [B, K].</summary>
+    public Tensor TeacherProbabilities(double temperature = 1.0) => TeacherLogProbabilities(temperature).exp();
+
+    /// <summary>Log-softmax of a teacher output of the given kind at a temperature; probabilities are turned into log-space first.</summary>
+    public static Tensor LogSoftmaxOf(Tensor output, TeacherOutputKind kind, double temperature)
+    {
+        var scores = kind == TeacherOutputKind.Probabilities ? output.clamp_min(1e-30).log() : output;
+        return nn.functional.log_softmax(temperature == 1.0 ? scores : scores / temperature, 1);
+    }
+
+    /// <summary>The teacher tensor, or a clear error when the loss needs one and the trainer has none.</summary>
+    public Tensor RequireTeacher() => Teacher ?? throw new InvalidOperationException(
+        "This loss needs teacher outputs, but the trainer has no teacher column. Set StudentOptions.TeacherColumnName " +
+        "to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy() to train from scratch.");
+
+    /// <summary>Labels where present, and the teacher's top-1 class where the label is missing (<c>-1</c>) — for methods that need a target class on every row.</summary>
+    public Tensor TargetsOrTeacherArgmax()
+    {
+        if (Teacher is null) return Labels.clamp_min(0);
+        return where(LabelMask, Labels, Teacher.argmax(1));
+    }
+}
