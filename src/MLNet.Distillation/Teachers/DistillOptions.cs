@@ -1,0 +1,72 @@
+using MLNet.Distillation.Losses;
+
+namespace MLNet.Distillation.Teachers;
+
+/// <summary>Options of <c>mlContext.Transforms.Distill(...)</c>: which teacher, which columns feed it, which outputs become columns.</summary>
+public sealed class DistillOptions
+{
+    /// <summary>Path of the teacher's ONNX file. Required.</summary>
+    public string TeacherModelPath { get; set; } = "";
+
+    /// <summary>
+    /// Model input name → data column name. Leave empty for a single-input teacher and set <see cref="InputColumnName"/>.
+    /// Every model input must be mapped; each column's item type must be the input's element type
+    /// (float32, int64 token ids, int32, bool masks, double) and its fixed vector size must equal the product of the input's non-batch dimensions.
+    /// </summary>
+    public Dictionary<string, string> InputColumns { get; set; } = new();
+
+    /// <summary>The column that feeds a single-input teacher (default "Features"); ignored when <see cref="InputColumns"/> is set.</summary>
+    public string InputColumnName { get; set; } = "Features";
+
+    /// <summary>
+    /// Model output name → column name. Leave empty to take the model's first output into <see cref="OutputColumnName"/>.
+    /// Each output must hold float32 values; it becomes a float vector column of the output's non-batch size.
+    /// </summary>
+    public Dictionary<string, string> OutputColumns { get; set; } = new();
+
+    /// <summary>The column that receives a single-output teacher's output (default "TeacherLogits"); ignored when <see cref="OutputColumns"/> is set.</summary>
+    public string OutputColumnName { get; set; } = "TeacherLogits";
+
+    /// <summary>
+    /// Non-batch shape of a model input, for inputs whose shape cannot be inferred from the column size
+    /// (more than one symbolic dimension besides the batch). Keyed by model input name.
+    /// </summary>
+    public Dictionary<string, int[]> InputShapes { get; set; } = new();
+
+    /// <summary>
+    /// Whether the (first) output holds logits or probabilities. <c>null</c> (default): detected — an output produced by a
+    /// Softmax node in the graph is taken as probabilities, anything else as logits. The losses read it from the column's annotation.
+    /// </summary>
+    public TeacherOutputKind? OutputKind { get; set; }
+
+    /// <summary>Rows per ONNX Runtime call (default 256). Larger batches amortise per-call overhead; memory grows with it.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>CUDA device to run the teacher on; <c>null</c> (default) runs on the CPU.</summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>When the GPU cannot be used, run on the CPU with a warning through <c>MLContext.Log</c> instead of throwing (default true).</summary>
+    public bool FallbackToCpu { get; set; } = true;
+
+    /// <summary>ONNX Runtime intra-op threads; <c>null</c> (default) lets ONNX Runtime decide.</summary>
+    public int? IntraOpNumThreads { get; set; }
+
+    /// <summary>ONNX Runtime inter-op threads; <c>null</c> (default) lets ONNX Runtime decide.</summary>
+    public int? InterOpNumThreads { get; set; }
+
+    internal DistillOptions Clone() => new()
+    {
+        TeacherModelPath = TeacherModelPath,
+        InputColumns = new(InputColumns),
+        InputColumnName = InputColumnName,
+        OutputColumns = new(OutputColumns),
+        OutputColumnName = OutputColumnName,
+        InputShapes = InputShapes.ToDictionary(kv => kv.Key, kv => (int[])kv.Value.Clone()),
+        OutputKind = OutputKind,
+        BatchSize = BatchSize,
+        GpuDeviceId = GpuDeviceId,
+        FallbackToCpu = FallbackToCpu,
+        IntraOpNumThreads = IntraOpNumThreads,
+        InterOpNumThreads = InterOpNumThreads,
+    };
+}

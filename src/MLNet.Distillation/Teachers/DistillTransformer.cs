@@ -1,0 +1,151 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Distillation.Losses;
+
+namespace MLNet.Distillation.Teachers;
+
+/// <summary>
+/// The fitted teacher step of a pipeline: adds the teacher's outputs as float vector columns, computed in batches with
+/// ONNX Runtime, and only when a consumer asks for them. Created by <c>mlContext.Transforms.Distill(...)</c>.
+/// </summary>
+/// <remarks>
+/// Saving a pipeline that contains this step (<c>mlContext.Model.Save</c>) writes it as an identity step: the teacher is
+/// not put into the model file, and the loaded model does not produce the teacher columns. That is what a distilled
+/// model should ship — the student — and keeps the teacher (often hundreds of MB) out of deployments.
+/// </remarks>
+public sealed class DistillTransformer : ITransformer, IDisposable
+{
+    /// <summary>Annotation on each teacher column naming its <see cref="TeacherOutputKind"/> ("Logits" or "Probabilities").</summary>
+    public const string OutputKindAnnotation = "DistillationTeacherOutputKind";
+
+    private readonly IHostEnvironment _env;
+    private readonly DistillOptions _options;
+    private long _rowsScored;
+    private long _batches;
+
+    internal DistillTransformer(IHostEnvironment env, DistillOptions options, TeacherModel model)
+    {
+        _env = env;
+        _options = options;
+        Model = model;
+        if (options.BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "DistillOptions.BatchSize must be at least 1 (typical: 64–1024).");
+        BatchSize = options.BatchSize;
+        OutputMap = TeacherBinder.OutputMap(model, options);
+        OutputKinds = OutputMap.Select((o, i) => TeacherBinder.DetectKind(model, options, o.OutputName, i == 0)).ToArray();
+    }
+
+    /// <summary>The loaded teacher.</summary>
+    public TeacherModel Model { get; }
+
+    /// <summary>Rows per ONNX Runtime call.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Number of rows the teacher has scored so far through this transformer (all cursors).</summary>
+    public long RowsScored => Interlocked.Read(ref _rowsScored);
+
+    /// <summary>Number of ONNX Runtime calls made so far.</summary>
+    public long TeacherCalls => Interlocked.Read(ref _batches);
+
+    /// <summary>Model output name → column name of each teacher column.</summary>
+    public IReadOnlyList<(string OutputName, string ColumnName)> OutputMap { get; }
+
+    /// <summary>Logits or probabilities, per entry of <see cref="OutputMap"/>.</summary>
+    public IReadOnlyList<TeacherOutputKind> OutputKinds { get; }
+
+    internal void RecordScored(long rows)
+    {
+        Interlocked.Add(ref _rowsScored, rows);
+        Interlocked.Increment(ref _batches);
+    }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Bind(inputSchema, null).Schema;
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        var (schema, inputs, outputs) = Bind(input.Schema, input);
+        return new DistillDataView(input, this, inputs, outputs, schema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        var (schema, inputs, outputs) = Bind(inputSchema, null);
+        return new DistillRowMapper(this, inputSchema, schema, inputs, outputs);
+    }
+
+    /// <summary>Saves this step as an identity step: the teacher is not written into the model (see remarks).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+        => ((ICanSaveModel)new TransformerChain<ITransformer>()).Save(ctx);
+
+    private (DataViewSchema Schema, InputBinding[] Inputs, OutputBinding[] Outputs) Bind(DataViewSchema inputSchema, IDataView? data)
+    {
+        var inputs = TeacherBinder.BindInputs(Model, _options, inputSchema);
+        var outputs = new OutputBinding[OutputMap.Count];
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            var (name, column) = OutputMap[j];
+            var info = Model.Outputs.First(o => o.Name == name);
+            if (info.ElementType != typeof(float))
+                throw new NotSupportedException($"Teacher model '{Model.ModelPath}' output '{name}' holds {info.ElementType.Name} values; teacher columns must be float32 (map only the float outputs with DistillOptions.OutputColumns).");
+            var rowDims = info.Dimensions.Skip(1).ToArray();
+            int size = rowDims.All(d => d > 0) ? checked((int)rowDims.Aggregate(1L, (a, b) => a * b)) : ProbeOutputSize(inputs, name, inputSchema, data);
+            outputs[j] = new OutputBinding(name, column, size, OutputKinds[j]);
+        }
+
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (var o in outputs)
+        {
+            var annotations = new DataViewSchema.Annotations.Builder();
+            var kindText = o.Kind.ToString();
+            annotations.Add(OutputKindAnnotation, TextDataViewType.Instance, (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = kindText.AsMemory()));
+            builder.AddColumn(o.ColumnName, new VectorDataViewType(NumberDataViewType.Single, o.RowSize), annotations.ToAnnotations());
+        }
+        return (builder.ToSchema(), inputs, outputs);
+    }
+
+    /// <summary>Output sizes that the model leaves symbolic are found by running the teacher on the first row.</summary>
+    private int ProbeOutputSize(InputBinding[] inputs, string outputName, DataViewSchema schema, IDataView? data)
+    {
+        if (data is null)
+            throw new InvalidOperationException($"Teacher model '{Model.ModelPath}' output '{outputName}' has a symbolic size; its column size is known only once data flows. Call Transform on data before asking for the schema.");
+        using var cursor = data.GetRowCursor(inputs.Select(b => schema[b.ColumnName]));
+        if (!cursor.MoveNext())
+            throw new InvalidOperationException($"Teacher model '{Model.ModelPath}' output '{outputName}' has a symbolic size and the data has no rows to find it from.");
+        using var runner = new TeacherBatchRunner(Model, inputs, [], 1, _ => { });
+        var fillers = runner.CreateFillers(cursor);
+        foreach (var f in fillers) f.Fill(0);
+        var feeds = inputs.Select((b, i) => OrtValueFor(runner.InputBuffer(i), b)).ToArray();
+        try
+        {
+            using var results = Model.Session.Run(null, inputs.Select(b => b.InputName).ToArray(), feeds, [outputName]);
+            var shape = results[0].GetTensorTypeAndShape().Shape;
+            return checked((int)shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+        }
+        finally { foreach (var f in feeds) f.Dispose(); }
+    }
+
+    private static Microsoft.ML.OnnxRuntime.OrtValue OrtValueFor(Array buffer, InputBinding b)
+    {
+        long[] shape = [1, .. b.RowShape];
+        return buffer switch
+        {
+            float[] f => Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(f, shape),
+            long[] l => Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(l, shape),
+            int[] i => Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(i, shape),
+            double[] d => Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(d, shape),
+            bool[] x => Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(x, shape),
+            _ => throw new NotSupportedException(buffer.GetType().Name),
+        };
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => Model.Dispose();
+}
