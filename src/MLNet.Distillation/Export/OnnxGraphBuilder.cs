@@ -1,0 +1,194 @@
+using System.Text;
+using Google.Protobuf;
+
+namespace MLNet.Distillation.Export;
+
+/// <summary>ONNX tensor element types used by the writer (values of onnx.TensorProto.DataType).</summary>
+internal enum OnnxElementType
+{
+    Float = 1, UInt8 = 2, Int8 = 3, UInt16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, String = 8, Bool = 9, Double = 11, UInt32 = 12, UInt64 = 13,
+}
+
+/// <summary>
+/// A small writer for ONNX models (the onnx.proto ModelProto/GraphProto/NodeProto/TensorProto messages), enough for the
+/// feed-forward graphs a student compiles to. It encodes protobuf directly with <see cref="CodedOutputStream"/>, so the
+/// library needs no generated ONNX classes. Field numbers follow onnx.proto (IR version 8, default opset domain).
+/// </summary>
+internal sealed class OnnxGraphBuilder
+{
+    private readonly List<byte[]> _nodes = new();
+    private readonly List<byte[]> _initializers = new();
+    private readonly List<byte[]> _inputs = new();
+    private readonly List<byte[]> _outputs = new();
+    private readonly Dictionary<string, string> _metadata = new();
+    private int _nodeCounter;
+
+    public OnnxGraphBuilder(string graphName, int opset = 13)
+    {
+        GraphName = graphName;
+        Opset = opset;
+    }
+
+    public string GraphName { get; }
+    public int Opset { get; }
+    public string DocString { get; set; } = "";
+
+    /// <summary>Declares a graph input; a null dimension is symbolic (named by <paramref name="symbolicName"/>).</summary>
+    public void AddInput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch")
+        => _inputs.Add(ValueInfo(name, type, dims, symbolicName));
+
+    /// <summary>Declares a graph output.</summary>
+    public void AddOutput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch")
+        => _outputs.Add(ValueInfo(name, type, dims, symbolicName));
+
+    /// <summary>Adds a float32 initializer (a constant weight).</summary>
+    public string AddInitializer(string name, float[] values, params long[] dims)
+    {
+        _initializers.Add(Message(w =>
+        {
+            WritePackedInt64(w, 1, dims);
+            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Float);
+            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+            var raw = new byte[values.Length * 4];
+            Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
+            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw_data is little-endian.");
+            w.WriteTag(9, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(raw));
+        }));
+        return name;
+    }
+
+    /// <summary>Adds an int64 initializer.</summary>
+    public string AddInitializer(string name, long[] values, params long[] dims)
+    {
+        _initializers.Add(Message(w =>
+        {
+            WritePackedInt64(w, 1, dims);
+            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Int64);
+            WritePackedInt64(w, 7, values);
+            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+        }));
+        return name;
+    }
+
+    /// <summary>Adds a node; attributes are (name, value) with value a long, float, string, long[] or float[].</summary>
+    public string AddNode(string opType, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    {
+        var name = $"{opType}_{_nodeCounter++}";
+        _nodes.Add(Message(w =>
+        {
+            foreach (var i in inputs) { w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteString(i); }
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(output);
+            w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+            w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(opType);
+            foreach (var (attrName, value) in attributes)
+            {
+                w.WriteTag(5, WireFormat.WireType.LengthDelimited);
+                w.WriteBytes(ByteString.CopyFrom(Attribute(attrName, value)));
+            }
+        }));
+        return output;
+    }
+
+    /// <summary>Adds a key/value pair to the model's metadata_props.</summary>
+    public void AddMetadata(string key, string value) => _metadata[key] = value;
+
+    /// <summary>Serialises the ModelProto.</summary>
+    public byte[] ToBytes()
+    {
+        var graph = Message(w =>
+        {
+            foreach (var n in _nodes) { w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(n)); }
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(GraphName);
+            foreach (var t in _initializers) { w.WriteTag(5, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(t)); }
+            if (DocString.Length > 0) { w.WriteTag(10, WireFormat.WireType.LengthDelimited); w.WriteString(DocString); }
+            foreach (var i in _inputs) { w.WriteTag(11, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(i)); }
+            foreach (var o in _outputs) { w.WriteTag(12, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(o)); }
+        });
+        return Message(w =>
+        {
+            w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt64(8);                        // ir_version
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString("MLNet.Distillation");   // producer_name
+            w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(typeof(OnnxGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0");
+            w.WriteTag(7, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(graph));
+            w.WriteTag(8, WireFormat.WireType.LengthDelimited);                                // opset_import
+            w.WriteBytes(ByteString.CopyFrom(Message(o =>
+            {
+                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("");
+                o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt64(Opset);
+            })));
+            foreach (var (k, v) in _metadata)
+            {
+                w.WriteTag(14, WireFormat.WireType.LengthDelimited);
+                w.WriteBytes(ByteString.CopyFrom(Message(m =>
+                {
+                    m.WriteTag(1, WireFormat.WireType.LengthDelimited); m.WriteString(k);
+                    m.WriteTag(2, WireFormat.WireType.LengthDelimited); m.WriteString(v);
+                })));
+            }
+        });
+    }
+
+    private static byte[] ValueInfo(string name, OnnxElementType type, long?[] dims, string symbolicName)
+        => Message(w =>
+        {
+            w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+            var shape = Message(s =>
+            {
+                foreach (var d in dims)
+                {
+                    s.WriteTag(1, WireFormat.WireType.LengthDelimited);
+                    s.WriteBytes(ByteString.CopyFrom(Message(dim =>
+                    {
+                        if (d is long v) { dim.WriteTag(1, WireFormat.WireType.Varint); dim.WriteInt64(v); }
+                        else { dim.WriteTag(2, WireFormat.WireType.LengthDelimited); dim.WriteString(symbolicName); }
+                    })));
+                }
+            });
+            var tensorType = Message(t =>
+            {
+                t.WriteTag(1, WireFormat.WireType.Varint); t.WriteInt32((int)type);
+                t.WriteTag(2, WireFormat.WireType.LengthDelimited); t.WriteBytes(ByteString.CopyFrom(shape));
+            });
+            var typeProto = Message(t => { t.WriteTag(1, WireFormat.WireType.LengthDelimited); t.WriteBytes(ByteString.CopyFrom(tensorType)); });
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(typeProto));
+        });
+
+    private static byte[] Attribute(string name, object value) => Message(w =>
+    {
+        w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+        switch (value)
+        {
+            case float f:
+                w.WriteTag(2, WireFormat.WireType.Fixed32); w.WriteFloat(f);
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(1); break;
+            case long or int:
+                w.WriteTag(3, WireFormat.WireType.Varint); w.WriteInt64(Convert.ToInt64(value));
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(2); break;
+            case string s:
+                w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(s)));
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(3); break;
+            case float[] fs:
+                foreach (var f in fs) { w.WriteTag(7, WireFormat.WireType.Fixed32); w.WriteFloat(f); }
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(6); break;
+            case long[] ls:
+                foreach (var l in ls) { w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(l); }
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(7); break;
+            default: throw new ArgumentException($"Unsupported ONNX attribute value type {value.GetType().Name} for '{name}'.");
+        }
+    });
+
+    private static void WritePackedInt64(CodedOutputStream w, int field, long[] values)
+    {
+        if (values.Length == 0) return;
+        var packed = Message(p => { foreach (var v in values) p.WriteInt64(v); });
+        w.WriteTag(field, WireFormat.WireType.LengthDelimited);
+        w.WriteBytes(ByteString.CopyFrom(packed));
+    }
+
+    private static byte[] Message(Action<CodedOutputStream> write)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new CodedOutputStream(ms, leaveOpen: true)) { write(w); w.Flush(); }
+        return ms.ToArray();
+    }
+}

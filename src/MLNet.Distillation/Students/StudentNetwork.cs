@@ -1,0 +1,80 @@
+namespace MLNet.Distillation.Students;
+
+/// <summary>Activation between the hidden layers of an MLP student.</summary>
+public enum StudentActivation
+{
+    /// <summary>max(0, x).</summary>
+    Relu,
+    /// <summary>Gaussian error linear unit, exact erf form: x·Φ(x).</summary>
+    Gelu,
+    /// <summary>Hyperbolic tangent.</summary>
+    Tanh,
+    /// <summary>x·sigmoid(x) (swish).</summary>
+    Silu,
+}
+
+/// <summary>A fully connected layer: <c>y = x·Wᵀ + b</c>, with <see cref="Weights"/> row-major [Outputs, Inputs].</summary>
+/// <param name="Weights">Row-major weights, <c>Outputs × Inputs</c> values.</param>
+/// <param name="Bias">Bias, <c>Outputs</c> values.</param>
+/// <param name="Inputs">Input width.</param>
+/// <param name="Outputs">Output width.</param>
+public sealed record DenseLayer(float[] Weights, float[] Bias, int Inputs, int Outputs);
+
+/// <summary>
+/// The trained student's weights as plain arrays, independent of TorchSharp: optional input standardisation, the hidden
+/// layers and the classification head. This is what is exported to ONNX and what the ML.NET model scores with.
+/// </summary>
+public sealed class StudentNetwork
+{
+    /// <summary>Creates a network description.</summary>
+    /// <param name="inputSize">Number of input features.</param>
+    /// <param name="layers">Hidden layers followed by the output layer (the head).</param>
+    /// <param name="activation">Activation after every hidden layer.</param>
+    /// <param name="featureMean">Per-feature mean subtracted first, or null for none.</param>
+    /// <param name="featureScale">Per-feature factor applied after the mean, or null for none.</param>
+    public StudentNetwork(int inputSize, IReadOnlyList<DenseLayer> layers, StudentActivation activation, float[]? featureMean, float[]? featureScale)
+    {
+        if (layers.Count == 0) throw new ArgumentException("A student needs at least its output layer.", nameof(layers));
+        int width = inputSize;
+        foreach (var l in layers)
+        {
+            if (l.Inputs != width || l.Weights.Length != l.Inputs * l.Outputs || l.Bias.Length != l.Outputs)
+                throw new ArgumentException($"Layer shapes do not chain: expected {width} inputs, got a {l.Inputs}→{l.Outputs} layer with {l.Weights.Length} weights.", nameof(layers));
+            width = l.Outputs;
+        }
+        if ((featureMean is null) != (featureScale is null) || (featureMean is not null && (featureMean.Length != inputSize || featureScale!.Length != inputSize)))
+            throw new ArgumentException("Feature mean and scale must both be given, with one value per input feature, or both be null.");
+        InputSize = inputSize;
+        Layers = layers;
+        Activation = activation;
+        FeatureMean = featureMean;
+        FeatureScale = featureScale;
+    }
+
+    /// <summary>Number of input features.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Hidden layers then the output layer.</summary>
+    public IReadOnlyList<DenseLayer> Layers { get; }
+
+    /// <summary>Activation after each hidden layer.</summary>
+    public StudentActivation Activation { get; }
+
+    /// <summary>Mean subtracted from each feature (null: no standardisation).</summary>
+    public float[]? FeatureMean { get; }
+
+    /// <summary>Factor (1/std) applied to each centred feature (null: no standardisation).</summary>
+    public float[]? FeatureScale { get; }
+
+    /// <summary>Number of classes (width of the output layer).</summary>
+    public int NumClasses => Layers[^1].Outputs;
+
+    /// <summary>Trainable parameters (weights and biases).</summary>
+    public long ParameterCount => Layers.Sum(l => (long)l.Weights.Length + l.Bias.Length);
+
+    /// <summary>Hidden widths, e.g. [128] for a 784-128-10 network.</summary>
+    public IReadOnlyList<int> HiddenLayers => Layers.Take(Layers.Count - 1).Select(l => l.Outputs).ToArray();
+
+    /// <summary>"784-128-10" style description.</summary>
+    public override string ToString() => string.Join("-", new[] { InputSize }.Concat(Layers.Select(l => l.Outputs)));
+}

@@ -1,0 +1,80 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Distillation.Export;
+using MLNet.Distillation.Training;
+
+namespace MLNet.Distillation.Students;
+
+/// <summary>
+/// A trained student. Scores like any ML.NET multiclass model — <c>Score</c> (class probabilities) and
+/// <c>PredictedLabel</c> (same key type and key values as the training label) — through a chain of stock ML.NET
+/// transformers around the student's ONNX graph. <c>mlContext.Model.Save</c> writes that chain, so a saved student
+/// loads with plain <c>mlContext.Model.Load</c> in any app that has ML.NET and ONNX Runtime (no TorchSharp, no teacher).
+/// </summary>
+public sealed class StudentTransformer : ITransformer
+{
+    private readonly TransformerChain<ITransformer> _scorer;
+    private readonly byte[] _scoringOnnx;
+
+    internal StudentTransformer(TransformerChain<ITransformer> scorer, StudentNetwork network, byte[] scoringOnnx, IReadOnlyList<string> classNames,
+        string featureColumnName, IReadOnlyList<EpochProgress> history, string lossName, TimeSpan trainingTime)
+    {
+        _scorer = scorer;
+        _scoringOnnx = scoringOnnx;
+        Network = network;
+        ClassNames = classNames;
+        FeatureColumnName = featureColumnName;
+        History = history;
+        LossName = lossName;
+        TrainingTime = trainingTime;
+    }
+
+    /// <summary>The trained weights (framework-independent).</summary>
+    public StudentNetwork Network { get; }
+
+    /// <summary>Class names in key order (the label's key values).</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The feature column the student reads.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>Per-epoch loss terms and metrics.</summary>
+    public IReadOnlyList<EpochProgress> History { get; }
+
+    /// <summary>Name of the loss it was trained with.</summary>
+    public string LossName { get; }
+
+    /// <summary>Wall time of <c>Fit</c>, including reading the data (and so the teacher pass).</summary>
+    public TimeSpan TrainingTime { get; }
+
+    /// <summary>Number of trainable parameters.</summary>
+    public long ParameterCount => Network.ParameterCount;
+
+    /// <summary>Size in bytes of the student's ONNX graph as exported by <see cref="ExportToOnnx(string)"/>.</summary>
+    public long OnnxSizeBytes => StudentOnnxExporter.ToOnnx(Network, StudentOnnxExporter.InputName, ClassNames).LongLength;
+
+    /// <summary>
+    /// Writes the student as a standalone ONNX model (atomically): input <c>features</c> float [batch, F]; outputs
+    /// <c>probabilities</c> [batch, K], <c>logits</c> [batch, K] and <c>predicted_class</c> int64 [batch]; class names in the
+    /// model metadata (<c>class_names</c>).
+    /// </summary>
+    /// <param name="path">Destination .onnx file.</param>
+    public void ExportToOnnx(string path) => StudentOnnxExporter.Save(Network, path, StudentOnnxExporter.InputName, ClassNames);
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => ((ITransformer)_scorer).IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scorer.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)_scorer).GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => _scorer.Transform(input);
+
+    /// <summary>Saves the stock ML.NET scoring chain (ONNX graph inside), which <c>mlContext.Model.Load</c> reads without this library.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scorer).Save(ctx);
+
+    internal byte[] ScoringOnnx => _scoringOnnx;
+}

@@ -1,0 +1,56 @@
+namespace MLNet.Distillation.Training;
+
+/// <summary>What one training epoch did: each loss term's mean, the learning rate and train/validation metrics.</summary>
+public sealed record EpochProgress
+{
+    /// <summary>One-based epoch number.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Planned number of epochs.</summary>
+    public int TotalEpochs { get; init; }
+
+    /// <summary>Mean of each named loss term over the epoch's steps (e.g. <c>kd</c>, <c>ce</c>).</summary>
+    public IReadOnlyDictionary<string, double> LossTerms { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Mean total loss over the epoch.</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Learning rate at the end of the epoch.</summary>
+    public double LearningRate { get; init; }
+
+    /// <summary>Accuracy on the labelled training rows seen this epoch (NaN without labels).</summary>
+    public double TrainAccuracy { get; init; } = double.NaN;
+
+    /// <summary>Accuracy on labelled validation rows (NaN without them).</summary>
+    public double ValidationAccuracy { get; init; } = double.NaN;
+
+    /// <summary>Log-loss on labelled validation rows (NaN without them).</summary>
+    public double ValidationLogLoss { get; init; } = double.NaN;
+
+    /// <summary>Top-1 agreement with the teacher on validation rows (NaN without teacher or validation rows).</summary>
+    public double ValidationTeacherAgreement { get; init; } = double.NaN;
+
+    /// <summary>Mean KL(teacher ‖ student) at T=1 on validation rows (NaN without teacher or validation rows).</summary>
+    public double ValidationTeacherKl { get; init; } = double.NaN;
+
+    /// <summary>Wall time of the epoch.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>True when this epoch is the best so far on the early-stopping metric.</summary>
+    public bool IsBest { get; init; }
+
+    /// <summary>One readable line for logs.</summary>
+    public override string ToString()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var parts = new List<string> { $"epoch {Epoch}/{TotalEpochs}", $"loss {Loss.ToString("F4", inv)}" };
+        parts.AddRange(LossTerms.Select(t => $"{t.Key} {t.Value.ToString("F4", inv)}"));
+        if (!double.IsNaN(TrainAccuracy)) parts.Add($"train acc {TrainAccuracy.ToString("P2", inv)}");
+        if (!double.IsNaN(ValidationAccuracy)) parts.Add($"val acc {ValidationAccuracy.ToString("P2", inv)}");
+        if (!double.IsNaN(ValidationLogLoss)) parts.Add($"val logloss {ValidationLogLoss.ToString("F4", inv)}");
+        if (!double.IsNaN(ValidationTeacherAgreement)) parts.Add($"val agreement {ValidationTeacherAgreement.ToString("P2", inv)}");
+        parts.Add($"lr {LearningRate.ToString("G3", inv)}");
+        parts.Add($"{Elapsed.TotalSeconds.ToString("F1", inv)}s");
+        return string.Join(" | ", parts) + (IsBest ? " *" : "");
+    }
+}

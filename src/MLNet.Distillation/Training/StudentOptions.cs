@@ -1,0 +1,113 @@
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Students;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>Optimiser of the student.</summary>
+public enum StudentOptimizer
+{
+    /// <summary>Adam (Kingma and Ba 2015); weight decay added to the gradient (L2).</summary>
+    Adam,
+    /// <summary>AdamW (Loshchilov and Hutter 2019); decoupled weight decay.</summary>
+    AdamW,
+}
+
+/// <summary>Learning-rate schedule over the whole run (per optimisation step).</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate stays at <see cref="StudentOptions.LearningRate"/> (after any warm-up).</summary>
+    Constant,
+    /// <summary>Cosine decay from the learning rate to zero over the run (after any warm-up).</summary>
+    Cosine,
+    /// <summary>One-cycle (Smith 2018): linear rise to the learning rate over the first 30 % (or the warm-up), then cosine decay to zero.</summary>
+    OneCycle,
+}
+
+/// <summary>What early stopping and best-epoch selection watch on the validation rows.</summary>
+public enum EarlyStoppingMetric
+{
+    /// <summary>Accuracy against the labels (needs labelled validation rows; falls back to agreement).</summary>
+    Accuracy,
+    /// <summary>Log-loss against the labels (lower is better).</summary>
+    LogLoss,
+    /// <summary>Top-1 agreement with the teacher.</summary>
+    TeacherAgreement,
+}
+
+/// <summary>Options of <c>mlContext.MulticlassClassification.Trainers.Student(...)</c>.</summary>
+public sealed class StudentOptions
+{
+    /// <summary>Float vector column the student reads (default "Features").</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>Key-typed label column (default "Label"). Rows with a missing key, or no such column at all, train on the teacher alone.</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// Teacher column written by <c>mlContext.Transforms.Distill(...)</c> (logits or probabilities, one per class).
+    /// <c>null</c> (default) trains from scratch with cross-entropy — the fair baseline for any distilled student.
+    /// </summary>
+    public string? TeacherColumnName { get; set; }
+
+    /// <summary>Hidden layer widths (default [128]); empty gives a linear (softmax-regression) student.</summary>
+    public int[] HiddenLayers { get; set; } = [128];
+
+    /// <summary>Activation after each hidden layer (default ReLU).</summary>
+    public StudentActivation Activation { get; set; } = StudentActivation.Relu;
+
+    /// <summary>Dropout probability after each hidden layer during training (default 0).</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>Standardise features with the training mean and standard deviation inside the student (default true); the statistics ship with the model.</summary>
+    public bool StandardizeFeatures { get; set; } = true;
+
+    /// <summary>
+    /// The loss. <c>null</c> (default): <see cref="DistillationLoss.Hinton"/>(T=4, α=0.9) when a teacher column is set,
+    /// <see cref="DistillationLoss.CrossEntropy"/> otherwise. Any <see cref="DistillationLoss"/> composition works.
+    /// </summary>
+    public DistillationLoss? Loss { get; set; }
+
+    /// <summary>Optimiser (default AdamW).</summary>
+    public StudentOptimizer Optimizer { get; set; } = StudentOptimizer.AdamW;
+
+    /// <summary>Peak learning rate (default 1e-3).</summary>
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Weight decay (default 1e-4).</summary>
+    public double WeightDecay { get; set; } = 1e-4;
+
+    /// <summary>Learning-rate schedule (default cosine).</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Epochs of linear learning-rate warm-up (default 0).</summary>
+    public int WarmupEpochs { get; set; }
+
+    /// <summary>Rows per optimisation step (default 128).</summary>
+    public int BatchSize { get; set; } = 128;
+
+    /// <summary>Passes over the training rows (default 20).</summary>
+    public int Epochs { get; set; } = 20;
+
+    /// <summary>Seed for initialisation and shuffling; <c>null</c> (default) derives one from the <c>MLContext</c> seed. Same seed, same data → same predictions on the CPU.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Fraction of training rows held out (seeded) for validation, early stopping and best-epoch selection (default 0: none). Ignored when validation data is passed to <c>Fit</c>.</summary>
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Stop after this many epochs without improvement of <see cref="EarlyStoppingMetric"/> on the validation rows; <c>null</c> (default) never stops early. With validation rows, the best epoch's weights are kept.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>Metric for early stopping and best-epoch selection (default accuracy).</summary>
+    public EarlyStoppingMetric EarlyStoppingMetric { get; set; } = EarlyStoppingMetric.Accuracy;
+
+    /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
+    public Action<EpochProgress>? Progress { get; set; }
+
+    /// <summary>Class names when there is no label column (the key values of <c>PredictedLabel</c>); default "0", "1", ….</summary>
+    public string[]? ClassNames { get; set; }
+
+    /// <summary>Threads TorchSharp may use (default: leave TorchSharp's setting).</summary>
+    public int? NumberOfThreads { get; set; }
+
+    internal StudentOptions Clone() => (StudentOptions)MemberwiseClone();
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.Distillation.Export;
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Students;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>
+/// Trains a TorchSharp MLP student on features, hard labels and (optionally) a teacher column, and returns a
+/// <see cref="StudentTransformer"/> that scores like any ML.NET multiclass model (<c>Score</c>, <c>PredictedLabel</c>).
+/// Created by <c>mlContext.MulticlassClassification.Trainers.Student(...)</c>.
+/// </summary>
+public sealed class StudentTrainer : IEstimator<StudentTransformer>
+{
+    private readonly IHostEnvironment _env;
+    private readonly StudentOptions _options;
+
+    internal StudentTrainer(IHostEnvironment env, StudentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        _env = env;
+        _options = options.Clone();
+    }
+
+    /// <summary>The options this trainer was created with (a copy).</summary>
+    public StudentOptions Options => _options.Clone();
+
+    /// <summary>Trains on <paramref name="input"/>, holding out <see cref="StudentOptions.ValidationFraction"/> of it for validation when set.</summary>
+    public StudentTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="trainData"/> and validates each epoch on <paramref name="validationData"/> (already transformed by the same upstream pipeline).</summary>
+    /// <param name="trainData">Training rows with the feature, label and teacher columns.</param>
+    /// <param name="validationData">Validation rows with the same columns, or null.</param>
+    public StudentTransformer Fit(IDataView trainData, IDataView? validationData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        var watch = Stopwatch.StartNew();
+        var o = _options;
+        int seed = o.Seed ?? _env.Register("Student").Rand.Next();
+        var loss = o.Loss ?? (o.TeacherColumnName is null ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton());
+        if (loss.RequiresTeacher && o.TeacherColumnName is null)
+            throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
+
+        var all = TrainingSet.Load(trainData, o);
+        if (!all.HasLabels && all.Teacher is null)
+            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
+        if (!all.HasLabels && !loss.RequiresTeacher)
+            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
+        TrainingSet train = all, validation = null!;
+        if (validationData is not null) validation = TrainingSet.Load(validationData, o, all.ClassCount, all.FeatureCount);
+        else if (o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
+
+        loss.To(torch_cpu);
+        void Log(string message) => _env.Info("Student", message);
+        Log($"Training a {string.Join("-", new[] { all.FeatureCount }.Concat(o.HiddenLayers).Append(all.ClassCount))} student on {train.Rows} rows" +
+            (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}, seed {seed}.");
+        var loop = new TrainingLoop(o, loss, Log);
+        var network = loop.Run(train, validation, seed);
+
+        var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
+        var labels = labelColumn is null && o.ClassNames is { } names
+            ? (names.Length == all.ClassCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {all.ClassCount} classes."))
+            : LabelKeyValues.FromColumn(labelColumn, all.ClassCount);
+        var ml = _env as MLContext ?? new MLContext(seed);
+        var (chain, onnx) = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
+        return new StudentTransformer(chain, network, onnx, labels.Names, o.FeatureColumnName, loop.History, loss.Name, watch.Elapsed);
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        if (!columns.TryGetValue(_options.FeatureColumnName, out var f) || f.Kind != SchemaShape.Column.VectorKind.Vector || f.ItemType != NumberDataViewType.Single)
+            throw new ArgumentException($"Student feature column '{_options.FeatureColumnName}' must exist and be a fixed-size float vector. Columns: {string.Join(", ", columns.Keys)}.");
+        if (_options.TeacherColumnName is { } t && !columns.ContainsKey(t))
+            throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
+        columns["Score"] = SchemaShapes.FloatVector("Score");
+        columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true);
+        return new SchemaShape(columns.Values);
+    }
+
+    private static readonly TorchSharp.torch.Device torch_cpu = TorchSharp.torch.CPU;
+
+    private static void Validate(StudentOptions o)
+    {
+        if (o.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(o.Epochs), o.Epochs, "StudentOptions.Epochs must be at least 1.");
+        if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "StudentOptions.BatchSize must be at least 1.");
+        if (!(o.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(o.LearningRate), o.LearningRate, "StudentOptions.LearningRate must be positive (typical 1e-4 to 1e-2).");
+        if (o.WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(o.WeightDecay), o.WeightDecay, "StudentOptions.WeightDecay cannot be negative.");
+        if (o.Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(o.Dropout), o.Dropout, "StudentOptions.Dropout must lie in [0, 1).");
+        if (o.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(o.ValidationFraction), o.ValidationFraction, "StudentOptions.ValidationFraction must lie in [0, 1).");
+        if (o.HiddenLayers is null || o.HiddenLayers.Any(h => h < 1)) throw new ArgumentException("StudentOptions.HiddenLayers must list positive widths (e.g. [256, 128]); use an empty array for a linear student.", nameof(o.HiddenLayers));
+        if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
+        if (o.EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "StudentOptions.EarlyStoppingPatience must be at least 1 (or null).");
+    }
+}

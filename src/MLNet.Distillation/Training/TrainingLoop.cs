@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Students;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>
+/// The TorchSharp training loop: seeded initialisation and shuffling, batches gathered from whole-data tensors (no tensor
+/// per row), every step inside a dispose scope, learning-rate schedule, validation metrics, early stopping with the best
+/// epoch's weights kept.
+/// </summary>
+internal sealed class TrainingLoop
+{
+    private readonly StudentOptions _o;
+    private readonly DistillationLoss _loss;
+    private readonly Action<string> _log;
+
+    public TrainingLoop(StudentOptions options, DistillationLoss loss, Action<string> log)
+    {
+        _o = options;
+        _loss = loss;
+        _log = log;
+    }
+
+    public List<EpochProgress> History { get; } = new();
+
+    public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
+    {
+        if (_o.NumberOfThreads is int threads) torch.set_num_threads(threads);
+        torch.manual_seed(seed);
+        var (mean, scale) = _o.StandardizeFeatures ? Standardisation(train) : (null, null);
+        using var model = new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale);
+        var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
+        using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
+            ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
+            : optim.Adam(parameters, _o.LearningRate, weight_decay: _o.WeightDecay);
+
+        using var xAll = tensor(train.Features, [train.Rows, train.FeatureCount]);
+        using var yAll = tensor(train.Labels);
+        using var tAll = train.Teacher is null ? null : tensor(train.Teacher, [train.Rows, train.ClassCount]);
+
+        var rng = new Random(seed);
+        int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
+        int stepsPerEpoch = (n + batch - 1) / batch;
+        long totalSteps = (long)stepsPerEpoch * _o.Epochs, step = 0;
+        double best = double.NegativeInfinity;
+        int sinceBest = 0;
+        StudentNetwork? bestNetwork = null;
+        var order = Enumerable.Range(0, n).ToArray();
+
+        for (int epoch = 0; epoch < _o.Epochs; epoch++)
+        {
+            var watch = Stopwatch.StartNew();
+            model.train();
+            Shuffle(order, rng);
+            var termSums = new Dictionary<string, double>();
+            double lossSum = 0, lr = 0;
+            long correct = 0, labelled = 0;
+            for (int start = 0; start < n; start += batch)
+            {
+                using var scope = NewDisposeScope();
+                int count = Math.Min(batch, n - start);
+                var idx = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
+                var x = xAll.index_select(0, idx);
+                var y = yAll.index_select(0, idx);
+                var t = tAll?.index_select(0, idx);
+                lr = LearningRateAt(step, totalSteps, stepsPerEpoch);
+                foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
+
+                var features = model.Features(x);
+                var logits = model.Head(features);
+                var ctx = new LossContext
+                {
+                    StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Labels = y, Features = x,
+                    Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
+                    Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = true,
+                };
+                var terms = _loss.Compute(ctx);
+                var total = terms.Total;
+                optimizer.zero_grad();
+                total.backward();
+                optimizer.step();
+                step++;
+
+                double totalValue = total.item<float>();
+                if (!double.IsFinite(totalValue))
+                    throw new InvalidOperationException($"The loss became {totalValue} at epoch {epoch + 1}, step {step} ({_loss.Name}). Lower StudentOptions.LearningRate or check the teacher outputs and features for extreme values.");
+                lossSum += totalValue;
+                foreach (var (name, value) in terms.ToValues()) termSums[name] = termSums.GetValueOrDefault(name) + value;
+                var mask = y.ge(0);
+                labelled += mask.sum().item<long>();
+                correct += logits.argmax(1).eq(y).logical_and(mask).sum().item<long>();
+            }
+
+            var progress = new EpochProgress
+            {
+                Epoch = epoch + 1, TotalEpochs = _o.Epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
+                LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / stepsPerEpoch),
+                TrainAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
+            };
+            if (validation is not null)
+            {
+                model.eval();
+                progress = Evaluate(model, validation, progress);
+                if (_loss.NeedsHeldOutData) LearnFromHeldOut(model, validation, epoch, step);
+                double score = Score(progress);
+                if (score > best)
+                {
+                    best = score;
+                    sinceBest = 0;
+                    bestNetwork = model.ToNetwork();
+                    progress = progress with { IsBest = true };
+                }
+                else sinceBest++;
+            }
+            progress = progress with { Elapsed = watch.Elapsed };
+            History.Add(progress);
+            _log(progress.ToString());
+            _o.Progress?.Invoke(progress);
+            if (validation is not null && _o.EarlyStoppingPatience is int patience && sinceBest >= patience)
+            {
+                _log($"Early stopping after epoch {epoch + 1}: no improvement of {_o.EarlyStoppingMetric} for {patience} epochs; keeping epoch {History.Last(h => h.IsBest).Epoch}.");
+                break;
+            }
+        }
+        return bestNetwork ?? model.ToNetwork();
+    }
+
+    private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch
+    {
+        EarlyStoppingMetric.LogLoss when !double.IsNaN(p.ValidationLogLoss) => -p.ValidationLogLoss,
+        EarlyStoppingMetric.TeacherAgreement when !double.IsNaN(p.ValidationTeacherAgreement) => p.ValidationTeacherAgreement,
+        _ when !double.IsNaN(p.ValidationAccuracy) => p.ValidationAccuracy,
+        _ when !double.IsNaN(p.ValidationTeacherAgreement) => p.ValidationTeacherAgreement,
+        _ => -p.Loss,
+    };
+
+    private static EpochProgress Evaluate(MlpStudent model, TrainingSet v, EpochProgress p)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = tensor(v.Features, [v.Rows, v.FeatureCount]);
+        var logits = model.forward(x);
+        var logp = nn.functional.log_softmax(logits, 1);
+        var y = tensor(v.Labels);
+        var mask = y.ge(0);
+        long labelled = mask.sum().item<long>();
+        double acc = double.NaN, logLoss = double.NaN, agree = double.NaN, kl = double.NaN;
+        if (labelled > 0)
+        {
+            acc = logits.argmax(1).eq(y).logical_and(mask).sum().item<long>() / (double)labelled;
+            var nll = -logp.gather(1, y.clamp_min(0).unsqueeze(1)).squeeze(1);
+            logLoss = (nll * mask.to_type(ScalarType.Float32)).sum().item<float>() / labelled;
+        }
+        if (v.Teacher is not null)
+        {
+            var t = tensor(v.Teacher, [v.Rows, v.ClassCount]);
+            var logpt = LossContext.LogSoftmaxOf(t, v.TeacherKind, 1.0);
+            agree = logits.argmax(1).eq(t.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
+            kl = (logpt.exp() * (logpt - logp)).sum(1).mean().item<float>();
+        }
+        return p with { ValidationAccuracy = acc, ValidationLogLoss = logLoss, ValidationTeacherAgreement = agree, ValidationTeacherKl = kl };
+    }
+
+    private void LearnFromHeldOut(MlpStudent model, TrainingSet v, int epoch, long step)
+    {
+        int batch = Math.Min(_o.BatchSize, v.Rows);
+        for (int start = 0; start < v.Rows; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(batch, v.Rows - start);
+            var x = tensor(v.Features.AsSpan(start * v.FeatureCount, count * v.FeatureCount).ToArray(), [count, v.FeatureCount]);
+            var y = tensor(v.Labels.AsSpan(start, count).ToArray());
+            var t = v.Teacher is null ? null : tensor(v.Teacher.AsSpan(start * v.ClassCount, count * v.ClassCount).ToArray(), [count, v.ClassCount]);
+            Tensor features, logits;
+            Dictionary<string, Tensor> heads;
+            using (no_grad())
+            {
+                features = model.Features(x);
+                logits = model.Head(features);
+                heads = model.ExtraHeads(features);
+            }
+            _loss.LearnFromHeldOut(new LossContext
+            {
+                StudentLogits = logits, Teacher = t, TeacherKind = v.TeacherKind, Labels = y, Features = x, Penultimate = features,
+                MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = false,
+            });
+        }
+    }
+
+    private double LearningRateAt(long step, long totalSteps, int stepsPerEpoch)
+    {
+        double peak = _o.LearningRate;
+        long warmup = (long)_o.WarmupEpochs * stepsPerEpoch;
+        if (_o.Schedule == LearningRateSchedule.OneCycle && warmup == 0) warmup = (long)(0.3 * totalSteps);
+        if (warmup > 0 && step < warmup) return peak * (step + 1) / warmup;
+        if (_o.Schedule == LearningRateSchedule.Constant) return peak;
+        double progress = totalSteps <= warmup ? 1 : (step - warmup) / (double)(totalSteps - warmup);
+        return peak * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(progress, 0, 1)));
+    }
+
+    private static (float[] Mean, float[] Scale) Standardisation(TrainingSet s)
+    {
+        int f = s.FeatureCount;
+        var mean = new double[f];
+        var sq = new double[f];
+        for (int r = 0; r < s.Rows; r++)
+            for (int j = 0; j < f; j++)
+            {
+                double v = s.Features[(long)r * f + j];
+                mean[j] += v;
+                sq[j] += v * v;
+            }
+        var m = new float[f];
+        var sc = new float[f];
+        for (int j = 0; j < f; j++)
+        {
+            double mu = mean[j] / s.Rows;
+            double var = Math.Max(0, sq[j] / s.Rows - mu * mu);
+            double std = Math.Sqrt(var);
+            m[j] = (float)mu;
+            sc[j] = std > 1e-6 ? (float)(1 / std) : 1f;
+        }
+        return (m, sc);
+    }
+
+    private static void Shuffle(int[] a, Random rng)
+    {
+        for (int i = a.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (a[i], a[j]) = (a[j], a[i]);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Teachers;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>
+/// The rows a student trains on, copied once into dense arrays: features [N, F], labels [N] (-1 = missing) and teacher
+/// outputs [N, K]. One pass over the data means the teacher upstream runs exactly once per fit, not once per epoch.
+/// </summary>
+internal sealed class TrainingSet
+{
+    public required float[] Features { get; init; }
+    public required long[] Labels { get; init; }
+    public float[]? Teacher { get; init; }
+    public required int Rows { get; init; }
+    public required int FeatureCount { get; init; }
+    public required int ClassCount { get; init; }
+    public TeacherOutputKind TeacherKind { get; init; }
+
+    public bool HasLabels => Labels.Any(l => l >= 0);
+
+    /// <summary>Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages.</summary>
+    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null)
+    {
+        var schema = data.Schema;
+        var feature = schema.GetColumnOrNull(o.FeatureColumnName)
+            ?? throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' was not found. Columns: {Columns(schema)}. Set StudentOptions.FeatureColumnName or build it with mlContext.Transforms.Concatenate(\"{o.FeatureColumnName}\", ...).");
+        if (feature.Type is not VectorDataViewType { ItemType: NumberDataViewType, IsKnownSize: true } fv || fv.ItemType != NumberDataViewType.Single)
+            throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has type {feature.Type}; it must be a fixed-size vector of Single (float). Use mlContext.Transforms.Concatenate and Conversion.ConvertType to build it.");
+        int f = fv.Size;
+        if (expectedFeatures is int ef && ef != f)
+            throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has {f} values per row here but {ef} in the training data.");
+
+        var label = schema.GetColumnOrNull(o.LabelColumnName);
+        int? labelClasses = null;
+        if (label is { } l)
+        {
+            if (l.Type is not KeyDataViewType key)
+                throw new ArgumentException($"Label column '{o.LabelColumnName}' has type {l.Type}; the student needs a key-typed label. Add mlContext.Transforms.Conversion.MapValueToKey(\"{o.LabelColumnName}\") before the trainer.");
+            labelClasses = checked((int)key.Count);
+        }
+
+        DataViewSchema.Column? teacher = null;
+        int? teacherClasses = null;
+        var kind = TeacherOutputKind.Logits;
+        if (o.TeacherColumnName is { } tn)
+        {
+            teacher = schema.GetColumnOrNull(tn)
+                ?? throw new ArgumentException($"Teacher column '{tn}' was not found. Columns: {Columns(schema)}. Add mlContext.Transforms.Distill(\"{tn}\", ...) before the trainer, or set StudentOptions.TeacherColumnName to null to train from scratch.");
+            if (teacher.Value.Type is not VectorDataViewType { IsKnownSize: true } tv || tv.ItemType != NumberDataViewType.Single)
+                throw new ArgumentException($"Teacher column '{tn}' has type {teacher.Value.Type}; it must be a fixed-size float vector with one value per class.");
+            teacherClasses = tv.Size;
+            kind = ReadKind(teacher.Value);
+        }
+
+        if (labelClasses is int lc && teacherClasses is int tc && lc != tc)
+            throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{o.TeacherColumnName}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
+        int k = labelClasses ?? teacherClasses
+            ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to know the classes.");
+        if (k < 2) throw new ArgumentException($"The student needs at least two classes; label column '{o.LabelColumnName}' has {k}.");
+        if (expectedClasses is int ec && ec != k)
+            throw new ArgumentException($"The validation data has {k} classes but the training data has {ec}.");
+
+        var cols = new List<DataViewSchema.Column> { feature };
+        if (label is { } lcol) cols.Add(lcol);
+        if (teacher is { } tcol) cols.Add(tcol);
+
+        var features = new List<float>();
+        var labels = new List<long>();
+        var teacherValues = teacher is null ? null : new List<float>();
+        using (var cursor = data.GetRowCursor(cols))
+        {
+            var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
+            var lGetter = label is { } lc2 ? cursor.GetGetter<uint>(lc2) : null;
+            var tGetter = teacher is { } tc2 ? cursor.GetGetter<VBuffer<float>>(tc2) : null;
+            VBuffer<float> fb = default, tb = default;
+            uint key = 0;
+            var row = new float[f];
+            var trow = new float[k];
+            while (cursor.MoveNext())
+            {
+                fGetter(ref fb);
+                Dense(fb, row);
+                features.AddRange(row);
+                if (lGetter is not null) { lGetter(ref key); labels.Add(key == 0 ? -1 : key - 1); }
+                else labels.Add(-1);
+                if (tGetter is not null)
+                {
+                    tGetter(ref tb);
+                    Dense(tb, trow);
+                    teacherValues!.AddRange(trow);
+                }
+            }
+        }
+        int n = labels.Count;
+        if (n == 0) throw new ArgumentException("The training data has no rows.");
+        CheckFinite(features, $"feature column '{o.FeatureColumnName}'", f);
+        if (teacherValues is not null) CheckFinite(teacherValues, $"teacher column '{o.TeacherColumnName}'", k);
+        return new TrainingSet
+        {
+            Features = features.ToArray(), Labels = labels.ToArray(), Teacher = teacherValues?.ToArray(),
+            Rows = n, FeatureCount = f, ClassCount = k, TeacherKind = kind,
+        };
+    }
+
+    /// <summary>Splits off a seeded random fraction of rows.</summary>
+    public (TrainingSet Train, TrainingSet Validation) Split(double fraction, int seed)
+    {
+        var rng = new Random(seed);
+        var order = Enumerable.Range(0, Rows).OrderBy(_ => rng.Next()).ToArray();
+        int nVal = Math.Max(1, (int)Math.Round(Rows * fraction));
+        if (nVal >= Rows) throw new ArgumentException($"ValidationFraction {fraction} leaves no training rows ({Rows} rows in all).");
+        return (Subset(order.Skip(nVal).OrderBy(i => i).ToArray()), Subset(order.Take(nVal).OrderBy(i => i).ToArray()));
+    }
+
+    public TrainingSet Subset(int[] rows)
+    {
+        var f = new float[rows.Length * FeatureCount];
+        var l = new long[rows.Length];
+        var t = Teacher is null ? null : new float[rows.Length * ClassCount];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Array.Copy(Features, (long)rows[i] * FeatureCount, f, (long)i * FeatureCount, FeatureCount);
+            l[i] = Labels[rows[i]];
+            if (t is not null) Array.Copy(Teacher!, (long)rows[i] * ClassCount, t, (long)i * ClassCount, ClassCount);
+        }
+        return new TrainingSet { Features = f, Labels = l, Teacher = t, Rows = rows.Length, FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind };
+    }
+
+    private static TeacherOutputKind ReadKind(DataViewSchema.Column column)
+    {
+        if (column.Annotations.Schema.GetColumnOrNull(DistillTransformer.OutputKindAnnotation) is { } a)
+        {
+            ReadOnlyMemory<char> v = default;
+            column.Annotations.GetValue(a.Name, ref v);
+            if (Enum.TryParse<TeacherOutputKind>(v.ToString(), out var k)) return k;
+        }
+        return TeacherOutputKind.Logits;
+    }
+
+    private static void Dense(in VBuffer<float> src, float[] dst)
+    {
+        if (src.IsDense) { src.GetValues().CopyTo(dst); return; }
+        Array.Clear(dst);
+        var values = src.GetValues();
+        var indices = src.GetIndices();
+        for (int i = 0; i < values.Length; i++) dst[indices[i]] = values[i];
+    }
+
+    private static void CheckFinite(List<float> values, string what, int width)
+    {
+        for (int i = 0; i < values.Count; i++)
+            if (!float.IsFinite(values[i]))
+                throw new ArgumentException($"Row {i / width} of the {what} holds {values[i]} at slot {i % width}; the student needs finite values. Replace missing values first (mlContext.Transforms.ReplaceMissingValues).");
+    }
+
+    private static string Columns(DataViewSchema schema) => string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name));
+}
