@@ -182,7 +182,7 @@ public sealed class TGeoKdLoss : DistillationLoss
         var targetIn = where(yIn.ge(0), yIn, tIn.argmax(1));
         var alpha = FusionRatio(Features(zIn.detach(), teacherIn, targetIn, ClassMeansFor(targetIn, teacherIn)));
         var inner = FusedTerms(zIn, LossContext.LogSoftmaxOf(tIn, kindIn, Temperature), yIn.ge(0), yIn, alpha).Total;
-        var grads = autograd.grad([inner], [weightT, bias], create_graph: true);
+        var grads = autograd.grad([inner], [weightT, bias], retain_graph: true, create_graph: true);
 
         // Outer level: held-out cross-entropy after the virtual step.
         var zOut = hOut.matmul(weightT - grads[0] * VirtualStep) + (bias - grads[1] * VirtualStep);
