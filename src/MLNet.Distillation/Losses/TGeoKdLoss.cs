@@ -1,9 +1,6 @@
-using System.Runtime.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-
-[assembly: InternalsVisibleTo("MLNet.Distillation.Tests")]
 
 namespace MLNet.Distillation.Losses;
 
