@@ -13,8 +13,10 @@ public sealed record StudentHead(string Name, int Outputs = 0);
 /// Losses compose: <c>a + b</c> adds their terms, <c>0.5 * a</c> scales one, and a weight may follow a
 /// <see cref="WeightSchedule"/>. Use the static factories (<see cref="Hinton"/>, <see cref="CrossEntropy"/>, …) for the
 /// built-in methods, or derive from this class for your own and pass it to <c>StudentOptions.Loss</c>.
+/// A loss that owns native state (e.g. TGeo-KD's fusion network) releases it in <see cref="Dispose()"/>; sums and
+/// weighted losses dispose their parts.
 /// </summary>
-public abstract partial class DistillationLoss
+public abstract partial class DistillationLoss : IDisposable
 {
     /// <summary>Short name used in logs and leaderboards.</summary>
     public abstract string Name { get; }
@@ -57,6 +59,17 @@ public abstract partial class DistillationLoss
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>Releases native state the loss owns (modules, optimizers, cached tensors); most losses own none.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases owned state; override in a loss that owns modules or tensors.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing) { }
 
     /// <summary>Hinton et al. 2015: <c>α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1−α)·CE(s, y)</c>; unlabelled rows use the KD term alone.</summary>
     /// <param name="temperature">Softening temperature T (default 4).</param>
@@ -114,6 +127,12 @@ public sealed class CompositeLoss : DistillationLoss
     public override void LearnFromHeldOut(LossContext context) { foreach (var p in _parts) p.LearnFromHeldOut(context); }
 
     /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var p in _parts) p.Dispose();
+    }
+
+    /// <inheritdoc />
     public override LossTerms Compute(LossContext context)
     {
         var terms = new LossTerms();
@@ -155,6 +174,12 @@ public sealed class WeightedLoss : DistillationLoss
 
     /// <inheritdoc />
     public override void LearnFromHeldOut(LossContext context) => Inner.LearnFromHeldOut(context);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Inner.Dispose();
+    }
 
     /// <inheritdoc />
     public override LossTerms Compute(LossContext context)

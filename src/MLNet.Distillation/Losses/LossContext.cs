@@ -87,6 +87,18 @@ public sealed class LossContext
         "This loss needs teacher outputs, but the trainer has no teacher column. Set StudentOptions.TeacherColumnName " +
         "to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy() to train from scratch.");
 
+    /// <summary>
+    /// A copy of this context with other student logits (e.g. one dropout sample of the main head); every other member is
+    /// shared, not copied.
+    /// </summary>
+    public LossContext WithStudentLogits(Tensor studentLogits) => new()
+    {
+        StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Teachers = Teachers,
+        TeacherWeights = TeacherWeights, Labels = Labels, Features = Features, Penultimate = Penultimate,
+        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, Epoch = Epoch, TotalEpochs = TotalEpochs,
+        Step = Step, Training = Training,
+    };
+
     /// <summary>Labels where present, and the teacher's top-1 class where the label is missing (<c>-1</c>) — for methods that need a target class on every row.</summary>
     public Tensor TargetsOrTeacherArgmax()
     {

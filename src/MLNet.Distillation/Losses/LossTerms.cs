@@ -38,5 +38,11 @@ public sealed class LossTerms
     }
 
     /// <summary>The terms as plain numbers (reads each tensor once).</summary>
-    public IReadOnlyDictionary<string, double> ToValues() => _terms.ToDictionary(t => t.Key, t => t.Value.item<float>() * 1.0);
+    public IReadOnlyDictionary<string, double> ToValues() => _terms.ToDictionary(t => t.Key, t => ToDouble(t.Value));
+
+    private static double ToDouble(Tensor scalar)
+    {
+        using var d = scalar.detach().to_type(ScalarType.Float64);
+        return d.item<double>();
+    }
 }
