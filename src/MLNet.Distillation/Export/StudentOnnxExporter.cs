@@ -98,10 +98,10 @@ public static class StudentOnnxExporter
                 return g.AddNode("Mul", [x, sig], name);
             case StudentActivation.Gelu:
                 // 0.5·x·(1 + erf(x/√2)), the exact form TorchSharp's gelu uses (Gelu is an ONNX op only from opset 20).
-                var scaled = g.AddNode("Mul", [x, g.AddInitializer(name + ".inv_sqrt2", [0.70710678118654752f])], name + ".scaled");
+                var scaled = g.AddNode("Mul", [x, g.AddInitializer(name + ".c_inv_sqrt2", [0.70710678118654752f])], name + ".scaled");
                 var erf = g.AddNode("Erf", [scaled], name + ".erf");
-                var plus = g.AddNode("Add", [erf, g.AddInitializer(name + ".one", [1f])], name + ".plus1");
-                var half = g.AddNode("Mul", [x, g.AddInitializer(name + ".half", [0.5f])], name + ".half");
+                var plus = g.AddNode("Add", [erf, g.AddInitializer(name + ".c_one", [1f])], name + ".plus1");
+                var half = g.AddNode("Mul", [x, g.AddInitializer(name + ".c_half", [0.5f])], name + ".half");
                 return g.AddNode("Mul", [half, plus], name);
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }

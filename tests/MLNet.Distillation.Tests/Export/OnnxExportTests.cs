@@ -1,0 +1,97 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using MLNet.Distillation.Export;
+using MLNet.Distillation.Students;
+using MLNet.Distillation.Training;
+using TorchSharp;
+using static MLNet.Distillation.Tests.TestData;
+
+namespace MLNet.Distillation.Tests.Export;
+
+public class OnnxExportTests
+{
+    private static StudentTransformer TrainStudent(StudentActivation activation, int[] hidden)
+    {
+        var ml = new MLContext(seed: 1);
+        var train = WineSplit(ml, "train");
+        var model = WineLabelToKey(ml).Append(ml.MulticlassClassification.Trainers.Student(new StudentOptions
+        {
+            HiddenLayers = hidden, Activation = activation, Epochs = 3, Seed = 5,
+        })).Fit(train);
+        return (StudentTransformer)model.LastTransformer;
+    }
+
+    [Theory]
+    [InlineData(StudentActivation.Relu, new[] { 16 })]
+    [InlineData(StudentActivation.Gelu, new[] { 16, 8 })]
+    [InlineData(StudentActivation.Tanh, new[] { 8 })]
+    [InlineData(StudentActivation.Silu, new[] { 8, 8 })]
+    [InlineData(StudentActivation.Relu, new int[0])]
+    public void ExportedOnnxMatchesTheTorchSharpForwardPass(StudentActivation activation, int[] hidden)
+    {
+        var student = TrainStudent(activation, hidden);
+        var path = Path.Combine(TempDir(), "student.onnx");
+        student.ExportToOnnx(path);
+
+        var x = ToArrays(Reference.GetProperty("wine").GetProperty("features"));
+        var flat = x.SelectMany(r => r).ToArray();
+        using var module = MlpStudent.FromNetwork(student.Network);
+        module.eval();
+        using var scope = torch.NewDisposeScope();
+        var torchLogits = module.forward(torch.tensor(flat, [x.Length, 13])).data<float>().ToArray();
+        var torchProbs = torch.nn.functional.softmax(torch.tensor(torchLogits, [x.Length, 3]), 1).data<float>().ToArray();
+
+        using var session = new InferenceSession(path);
+        using var input = OrtValue.CreateTensorValueFromMemory(flat, [x.Length, 13]);
+        using var outputs = session.Run(new RunOptions(), [StudentOnnxExporter.InputName], [input],
+            [StudentOnnxExporter.LogitsOutput, StudentOnnxExporter.ProbabilitiesOutput, StudentOnnxExporter.PredictedClassOutput]);
+        var onnxLogits = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var onnxProbs = outputs[1].GetTensorDataAsSpan<float>().ToArray();
+        var onnxClass = outputs[2].GetTensorDataAsSpan<long>().ToArray();
+
+        for (int i = 0; i < torchLogits.Length; i++) Assert.True(Math.Abs(torchLogits[i] - onnxLogits[i]) <= 1e-5 * Math.Max(1, Math.Abs(torchLogits[i])), $"logit {i}: {torchLogits[i]} vs {onnxLogits[i]}");
+        for (int i = 0; i < torchProbs.Length; i++) Assert.True(Math.Abs(torchProbs[i] - onnxProbs[i]) <= 1e-5, $"probability {i}");
+        for (int r = 0; r < x.Length; r++) Assert.Equal(ArgMax(torchLogits.Skip(3 * r).Take(3).ToArray()), onnxClass[r]);
+    }
+
+    [Fact]
+    public void ExportedOnnxRunsInMlNetApplyOnnxModel()
+    {
+        var student = TrainStudent(StudentActivation.Relu, [16]);
+        var path = Path.Combine(TempDir(), "student.onnx");
+        student.ExportToOnnx(path);
+        var ml = new MLContext();
+        var data = ml.Transforms.CopyColumns("features", "Features").Fit(Wine(ml)).Transform(Wine(ml));
+        var scored = ml.Transforms.ApplyOnnxModel(StudentOnnxExporter.ProbabilitiesOutput, "features", path).Fit(data).Transform(data);
+        var probs = ReadVectors(scored, StudentOnnxExporter.ProbabilitiesOutput);
+        Assert.Equal(178, probs.Length);
+        Assert.All(probs, p => Assert.Equal(1.0, p.Sum(), 1e-5));
+    }
+
+    [Fact]
+    public void ExportedOnnxCarriesClassNamesAndArchitectureInMetadata()
+    {
+        var student = TrainStudent(StudentActivation.Relu, [16]);
+        var path = Path.Combine(TempDir(), "student.onnx");
+        student.ExportToOnnx(path);
+        using var session = new InferenceSession(path);
+        var meta = session.ModelMetadata.CustomMetadataMap;
+        Assert.Equal(string.Join("\n", WineClasses), meta["class_names"]);
+        Assert.Equal("13-16-3", meta["architecture"]);
+        Assert.Equal("MLNet.Distillation", session.ModelMetadata.ProducerName);
+    }
+
+    [Fact]
+    public void ExportOverwritesAtomicallyAndLeavesNoTemporaryFiles()
+    {
+        var student = TrainStudent(StudentActivation.Relu, [16]);
+        var dir = TempDir();
+        var path = Path.Combine(dir, "student.onnx");
+        File.WriteAllText(path, "old");
+        student.ExportToOnnx(path);
+        Assert.Equal(["student.onnx"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        using var session = new InferenceSession(path);
+        Assert.Equal(StudentOnnxExporter.InputName, session.InputMetadata.Keys.Single());
+    }
+}
