@@ -36,6 +36,15 @@ public sealed record EpochProgress
     /// <summary>Wall time of the epoch.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>True when the teacher-hacking guard fired: the fit to the teacher improved over the window while the ground truth got worse.</summary>
+    public bool TeacherHackingSuspected { get; init; }
+
+    /// <summary>Time spent generating and teacher-labelling synthetic transfer rows this epoch (zero without a transfer set).</summary>
+    public TimeSpan TeacherTime { get; init; }
+
+    /// <summary>Time spent in student forward/backward/optimiser steps this epoch.</summary>
+    public TimeSpan StudentTime { get; init; }
+
     /// <summary>True when this epoch is the best so far on the early-stopping metric.</summary>
     public bool IsBest { get; init; }
 
@@ -49,6 +58,8 @@ public sealed record EpochProgress
         if (!double.IsNaN(ValidationAccuracy)) parts.Add($"val acc {ValidationAccuracy.ToString("P2", inv)}");
         if (!double.IsNaN(ValidationLogLoss)) parts.Add($"val logloss {ValidationLogLoss.ToString("F4", inv)}");
         if (!double.IsNaN(ValidationTeacherAgreement)) parts.Add($"val agreement {ValidationTeacherAgreement.ToString("P2", inv)}");
+        if (TeacherTime > TimeSpan.Zero) parts.Add($"teacher {TeacherTime.TotalSeconds.ToString("F1", inv)}s / student {StudentTime.TotalSeconds.ToString("F1", inv)}s");
+        if (TeacherHackingSuspected) parts.Add("TEACHER HACKING SUSPECTED");
         parts.Add($"lr {LearningRate.ToString("G3", inv)}");
         parts.Add($"{Elapsed.TotalSeconds.ToString("F1", inv)}s");
         return string.Join(" | ", parts) + (IsBest ? " *" : "");

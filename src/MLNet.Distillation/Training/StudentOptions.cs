@@ -100,6 +100,23 @@ public sealed class StudentOptions
     /// <summary>Metric for early stopping and best-epoch selection (default accuracy).</summary>
     public EarlyStoppingMetric EarlyStoppingMetric { get; set; } = EarlyStoppingMetric.Accuracy;
 
+    /// <summary>
+    /// Teacher-hacking guard (Tiapkin et al. 2025, "On Teacher Hacking in Language Model Distillation"): with labelled
+    /// validation rows and a teacher, warn (log + <see cref="EpochProgress.TeacherHackingSuspected"/>) when over this many
+    /// epochs the fit to the teacher (validation KL) kept improving while the ground-truth validation log-loss got worse.
+    /// Default 3; 0 disables.
+    /// </summary>
+    public int TeacherHackingWindow { get; set; } = 3;
+
+    /// <summary>Stop training when teacher hacking is suspected and keep the epoch that was best on the ground truth (default false: only warn).</summary>
+    public bool StopOnTeacherHacking { get; set; }
+
+    /// <summary>
+    /// Synthetic transfer set labelled online by the teacher: each step adds generated rows (noise, feature dropout,
+    /// mixup, CutMix, shifts/flips, MUNGE) that the teacher scores in one batched ONNX Runtime call. Null (default): none.
+    /// </summary>
+    public TransferSetOptions? TransferSet { get; set; }
+
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }
 

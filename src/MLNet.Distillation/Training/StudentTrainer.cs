@@ -56,9 +56,12 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
 
         loss.To(torch_cpu);
         void Log(string message) => _env.Info("Student", message);
+        void Warn(string message) => _env.Warn("Student", message);
+        if (o.TransferSet is not null && all.Teacher is null)
+            throw new ArgumentException("StudentOptions.TransferSet needs a teacher column as well (StudentOptions.TeacherColumnName): the real rows are distilled from it and the synthetic rows from the online teacher.");
         Log($"Training a {string.Join("-", new[] { all.FeatureCount }.Concat(o.HiddenLayers).Append(all.ClassCount))} student on {train.Rows} rows" +
             (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}, seed {seed}.");
-        var loop = new TrainingLoop(o, loss, Log);
+        var loop = new TrainingLoop(o, loss, Log, Warn);
         var network = loop.Run(train, validation, seed);
 
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
@@ -95,6 +98,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(o.ValidationFraction), o.ValidationFraction, "StudentOptions.ValidationFraction must lie in [0, 1).");
         if (o.HiddenLayers is null || o.HiddenLayers.Any(h => h < 1)) throw new ArgumentException("StudentOptions.HiddenLayers must list positive widths (e.g. [256, 128]); use an empty array for a linear student.", nameof(o.HiddenLayers));
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
+        if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
+        o.TransferSet?.Validate();
         if (o.EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "StudentOptions.EarlyStoppingPatience must be at least 1 (or null).");
     }
 }

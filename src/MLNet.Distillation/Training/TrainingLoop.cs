@@ -17,11 +17,14 @@ internal sealed class TrainingLoop
     private readonly DistillationLoss _loss;
     private readonly Action<string> _log;
 
-    public TrainingLoop(StudentOptions options, DistillationLoss loss, Action<string> log)
+    private readonly Action<string> _warn;
+
+    public TrainingLoop(StudentOptions options, DistillationLoss loss, Action<string> log, Action<string> warn)
     {
         _o = options;
         _loss = loss;
         _log = log;
+        _warn = warn;
     }
 
     public List<EpochProgress> History { get; } = new();
@@ -30,12 +33,16 @@ internal sealed class TrainingLoop
     {
         if (_o.NumberOfThreads is int threads) torch.set_num_threads(threads);
         torch.manual_seed(seed);
-        var (mean, scale) = _o.StandardizeFeatures ? Standardisation(train) : (null, null);
-        using var model = new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale);
+        var (mean, std) = FeatureStatistics(train);
+        var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
+        using var model = _o.StandardizeFeatures
+            ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
+            : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
         using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
             ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
             : optim.Adam(parameters, _o.LearningRate, weight_decay: _o.WeightDecay);
+        using var transfer = _o.TransferSet is { } ts ? new TransferSetSource(ts, train, std, seed) : null;
 
         using var xAll = tensor(train.Features, [train.Rows, train.FeatureCount]);
         using var yAll = tensor(train.Labels);
@@ -45,27 +52,37 @@ internal sealed class TrainingLoop
         int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
         int stepsPerEpoch = (n + batch - 1) / batch;
         long totalSteps = (long)stepsPerEpoch * _o.Epochs, step = 0;
-        double best = double.NegativeInfinity;
+        double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;
-        StudentNetwork? bestNetwork = null;
+        StudentNetwork? bestNetwork = null, bestGroundTruthNetwork = null;
         var order = Enumerable.Range(0, n).ToArray();
 
         for (int epoch = 0; epoch < _o.Epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
+            var studentTime = TimeSpan.Zero;
             model.train();
             Shuffle(order, rng);
+            transfer?.StartEpoch(order, batch);
             var termSums = new Dictionary<string, double>();
             double lossSum = 0, lr = 0;
             long correct = 0, labelled = 0;
-            for (int start = 0; start < n; start += batch)
+            for (int start = 0, stepInEpoch = 0; start < n; start += batch, stepInEpoch++)
             {
+                var synthetic = transfer?.Next(stepInEpoch);
+                var studentWatch = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
                 int count = Math.Min(batch, n - start);
                 var idx = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
                 var x = xAll.index_select(0, idx);
                 var y = yAll.index_select(0, idx);
                 var t = tAll?.index_select(0, idx);
+                if (synthetic is { } syn)
+                {
+                    x = cat([x, tensor(syn.Features, [syn.Rows, train.FeatureCount])], 0);
+                    y = cat([y, full(syn.Rows, -1L, ScalarType.Int64)], 0);
+                    t = cat([t!, tensor(syn.Teacher, [syn.Rows, train.ClassCount])], 0);
+                }
                 lr = LearningRateAt(step, totalSteps, stepsPerEpoch);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
 
@@ -92,6 +109,7 @@ internal sealed class TrainingLoop
                 var mask = y.ge(0);
                 labelled += mask.sum().item<long>();
                 correct += logits.argmax(1).eq(y).logical_and(mask).sum().item<long>();
+                studentTime += studentWatch.Elapsed;
             }
 
             var progress = new EpochProgress
@@ -99,7 +117,9 @@ internal sealed class TrainingLoop
                 Epoch = epoch + 1, TotalEpochs = _o.Epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
                 LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / stepsPerEpoch),
                 TrainAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
+                StudentTime = studentTime, TeacherTime = transfer?.TakeTeacherTime() ?? TimeSpan.Zero,
             };
+            bool stopForHacking = false;
             if (validation is not null)
             {
                 model.eval();
@@ -114,11 +134,30 @@ internal sealed class TrainingLoop
                     progress = progress with { IsBest = true };
                 }
                 else sinceBest++;
+                if (!double.IsNaN(progress.ValidationLogLoss) && -progress.ValidationLogLoss > bestGroundTruth)
+                {
+                    bestGroundTruth = -progress.ValidationLogLoss;
+                    bestGroundTruthNetwork = progress.IsBest ? bestNetwork : model.ToNetwork();
+                }
+                if (TeacherHackingSuspected(progress))
+                {
+                    progress = progress with { TeacherHackingSuspected = true };
+                    _warn($"Teacher hacking suspected at epoch {epoch + 1}: over the last {_o.TeacherHackingWindow} epochs the validation KL to the teacher fell " +
+                          $"({History[^_o.TeacherHackingWindow].ValidationTeacherKl:F4} → {progress.ValidationTeacherKl:F4}) while the ground-truth log-loss rose " +
+                          $"({History[^_o.TeacherHackingWindow].ValidationLogLoss:F4} → {progress.ValidationLogLoss:F4}). The student is fitting the teacher's errors; " +
+                          "consider fewer epochs, more labelled rows, a lower distillation weight, or StopOnTeacherHacking = true.");
+                    stopForHacking = _o.StopOnTeacherHacking;
+                }
             }
             progress = progress with { Elapsed = watch.Elapsed };
             History.Add(progress);
             _log(progress.ToString());
             _o.Progress?.Invoke(progress);
+            if (stopForHacking)
+            {
+                _log($"Stopping at epoch {epoch + 1} on suspected teacher hacking; keeping the weights with the best ground-truth validation log-loss.");
+                return bestGroundTruthNetwork ?? model.ToNetwork();
+            }
             if (validation is not null && _o.EarlyStoppingPatience is int patience && sinceBest >= patience)
             {
                 _log($"Early stopping after epoch {epoch + 1}: no improvement of {_o.EarlyStoppingMetric} for {patience} epochs; keeping epoch {History.Last(h => h.IsBest).Epoch}.");
@@ -126,6 +165,15 @@ internal sealed class TrainingLoop
             }
         }
         return bestNetwork ?? model.ToNetwork();
+    }
+
+    /// <summary>The fit to the teacher improved over the window while the ground truth got worse (both on validation rows).</summary>
+    private bool TeacherHackingSuspected(EpochProgress current)
+    {
+        int w = _o.TeacherHackingWindow;
+        if (w <= 0 || History.Count < w || double.IsNaN(current.ValidationTeacherKl) || double.IsNaN(current.ValidationLogLoss)) return false;
+        var past = History[^w];
+        return current.ValidationTeacherKl < past.ValidationTeacherKl * 0.99 && current.ValidationLogLoss > past.ValidationLogLoss * 1.01;
     }
 
     private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch
@@ -201,7 +249,8 @@ internal sealed class TrainingLoop
         return peak * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(progress, 0, 1)));
     }
 
-    private static (float[] Mean, float[] Scale) Standardisation(TrainingSet s)
+    /// <summary>Per-feature mean and (population) standard deviation of the training rows.</summary>
+    private static (float[] Mean, float[] Std) FeatureStatistics(TrainingSet s)
     {
         int f = s.FeatureCount;
         var mean = new double[f];
@@ -214,16 +263,14 @@ internal sealed class TrainingLoop
                 sq[j] += v * v;
             }
         var m = new float[f];
-        var sc = new float[f];
+        var sd = new float[f];
         for (int j = 0; j < f; j++)
         {
             double mu = mean[j] / s.Rows;
-            double var = Math.Max(0, sq[j] / s.Rows - mu * mu);
-            double std = Math.Sqrt(var);
             m[j] = (float)mu;
-            sc[j] = std > 1e-6 ? (float)(1 / std) : 1f;
+            sd[j] = (float)Math.Sqrt(Math.Max(0, sq[j] / s.Rows - mu * mu));
         }
-        return (m, sc);
+        return (m, sd);
     }
 
     private static void Shuffle(int[] a, Random rng)
