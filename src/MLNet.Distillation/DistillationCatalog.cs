@@ -81,4 +81,16 @@ public static partial class DistillationCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new StudentTrainer(HostEnvironment.From(catalog), options);
     }
+
+    /// <summary>
+    /// Searches losses, temperatures, weights, transfer sets and epochs with successive halving on a validation split —
+    /// always including training from scratch — and returns the winner refit on all rows (see <see cref="Search.AutoDistillTrainer"/>).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog (<c>mlContext.MulticlassClassification.Trainers</c>).</param>
+    /// <param name="options">Search space, budget and the fixed student settings.</param>
+    public static Search.AutoDistillTrainer AutoDistill(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, Search.AutoDistillOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new Search.AutoDistillTrainer(HostEnvironment.From(catalog), options);
+    }
 }

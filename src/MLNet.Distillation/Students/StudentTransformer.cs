@@ -47,6 +47,9 @@ public sealed class StudentTransformer : ITransformer
     /// <summary>Wall time of <c>Fit</c>, including reading the data (and so the teacher pass).</summary>
     public TimeSpan TrainingTime { get; }
 
+    /// <summary>The search that chose this student, when it came from AutoDistill; null otherwise.</summary>
+    public Search.AutoDistillResult? AutoDistill { get; internal set; }
+
     /// <summary>Number of trainable parameters.</summary>
     public long ParameterCount => Network.ParameterCount;
 

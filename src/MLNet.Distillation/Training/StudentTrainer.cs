@@ -41,36 +41,63 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var watch = Stopwatch.StartNew();
         var o = _options;
         int seed = o.Seed ?? _env.Register("Student").Rand.Next();
-        var loss = o.Loss ?? (o.TeacherColumnName is null ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton());
-        if (loss.RequiresTeacher && o.TeacherColumnName is null)
-            throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
-
         var all = TrainingSet.Load(trainData, o);
-        if (!all.HasLabels && all.Teacher is null)
-            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
-        if (!all.HasLabels && !loss.RequiresTeacher)
-            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
-        TrainingSet train = all, validation = null!;
+        TrainingSet train = all;
+        TrainingSet? validation = null;
         if (validationData is not null) validation = TrainingSet.Load(validationData, o, all.ClassCount, all.FeatureCount);
         else if (o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
 
-        loss.To(torch_cpu);
-        void Log(string message) => _env.Info("Student", message);
-        void Warn(string message) => _env.Warn("Student", message);
-        if (o.TransferSet is not null && all.Teacher is null)
+        bool ownLoss = o.Loss is null;
+        var loss = o.Loss ?? DefaultLoss(o);
+        try
+        {
+            var (network, history) = Train(_env, o, loss, train, validation, seed);
+            return Build(_env, o, network, trainData, all.ClassCount, history, loss.Name, seed, watch.Elapsed);
+        }
+        finally
+        {
+            if (ownLoss) loss.Dispose();
+        }
+    }
+
+    internal static DistillationLoss DefaultLoss(StudentOptions o)
+        => o.TeacherColumnName is null ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton();
+
+    /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill.</summary>
+    internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
+        TrainingSet train, TrainingSet? validation, int seed)
+    {
+        if (loss.RequiresTeacher && train.Teacher is null)
+            throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
+        if (!train.HasLabels && train.Teacher is null)
+            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
+        if (!train.HasLabels && !loss.RequiresTeacher)
+            throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
+        if (o.TransferSet is not null && train.Teacher is null)
             throw new ArgumentException("StudentOptions.TransferSet needs a teacher column as well (StudentOptions.TeacherColumnName): the real rows are distilled from it and the synthetic rows from the online teacher.");
-        Log($"Training a {string.Join("-", new[] { all.FeatureCount }.Concat(o.HiddenLayers).Append(all.ClassCount))} student on {train.Rows} rows" +
-            (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}, seed {seed}.");
+
+        loss.To(TorchSharp.torch.CPU);
+        void Log(string message) => env.Info("Student", message);
+        void Warn(string message) => env.Warn("Student", message);
+        Log($"Training a {string.Join("-", new[] { train.FeatureCount }.Concat(o.HiddenLayers).Append(train.ClassCount))} student on {train.Rows} rows" +
+            (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}" +
+            (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") + $", seed {seed}.");
         var loop = new TrainingLoop(o, loss, Log, Warn);
         var network = loop.Run(train, validation, seed);
+        return (network, loop.History);
+    }
 
+    /// <summary>Wraps trained weights into the ML.NET scoring chain.</summary>
+    internal static StudentTransformer Build(IHostEnvironment env, StudentOptions o, StudentNetwork network, IDataView trainData, int classCount,
+        IReadOnlyList<EpochProgress> history, string lossName, int seed, TimeSpan elapsed)
+    {
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
         var labels = labelColumn is null && o.ClassNames is { } names
-            ? (names.Length == all.ClassCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {all.ClassCount} classes."))
-            : LabelKeyValues.FromColumn(labelColumn, all.ClassCount);
-        var ml = _env as MLContext ?? new MLContext(seed);
+            ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
+            : LabelKeyValues.FromColumn(labelColumn, classCount);
+        var ml = env as MLContext ?? new MLContext(seed);
         var (chain, onnx) = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
-        return new StudentTransformer(chain, network, onnx, labels.Names, o.FeatureColumnName, loop.History, loss.Name, watch.Elapsed);
+        return new StudentTransformer(chain, network, onnx, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
     }
 
     /// <inheritdoc />
@@ -86,9 +113,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         return new SchemaShape(columns.Values);
     }
 
-    private static readonly TorchSharp.torch.Device torch_cpu = TorchSharp.torch.CPU;
-
-    private static void Validate(StudentOptions o)
+    internal static void Validate(StudentOptions o)
     {
         if (o.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(o.Epochs), o.Epochs, "StudentOptions.Epochs must be at least 1.");
         if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "StudentOptions.BatchSize must be at least 1.");

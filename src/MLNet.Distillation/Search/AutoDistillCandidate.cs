@@ -1,0 +1,53 @@
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Training;
+
+namespace MLNet.Distillation.Search;
+
+/// <summary>
+/// One configuration AutoDistill may pick: a loss (made fresh for every trial) and optionally a synthetic transfer set.
+/// The scratch candidate (cross-entropy, no teacher) is always in the search so the answer is never worse than not distilling.
+/// </summary>
+/// <param name="Name">Name shown in the leaderboard.</param>
+/// <param name="CreateLoss">Makes the loss for one trial.</param>
+/// <param name="TransferSet">Synthetic transfer set for this candidate, or null.</param>
+public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> CreateLoss, TransferSetOptions? TransferSet = null)
+{
+    /// <summary>True for the from-scratch baseline (cross-entropy on the labels only).</summary>
+    public bool IsScratch { get; init; }
+
+    /// <summary>Training from scratch with cross-entropy: the baseline every search includes.</summary>
+    public static AutoDistillCandidate Scratch { get; } = new("scratch (cross-entropy)", () => DistillationLoss.CrossEntropy()) { IsScratch = true };
+
+    /// <summary>
+    /// The default search space: scratch, Hinton KD over T ∈ {1, 2, 4} and α ∈ {0.5, 0.9, 1}, DKD, NKD, Jensen–Shannon,
+    /// reverse KL, and — when <paramref name="transferTeacherPath"/> is given — pure KD with mixup and Gaussian-noise
+    /// transfer sets labelled online by that teacher (<paramref name="imageShape"/> adds shift/flip for image vectors).
+    /// </summary>
+    /// <param name="transferTeacherPath">Teacher ONNX file for online transfer sets, or null for none.</param>
+    /// <param name="imageShape">[channels, height, width] when the features are an image, or null.</param>
+    public static IReadOnlyList<AutoDistillCandidate> DefaultSpace(string? transferTeacherPath = null, int[]? imageShape = null)
+    {
+        var list = new List<AutoDistillCandidate> { Scratch };
+        foreach (var t in new[] { 1.0, 2.0, 4.0 })
+            foreach (var a in new[] { 0.5, 0.9, 1.0 })
+                list.Add(new($"hinton T={t:G3} a={a:G3}", () => DistillationLoss.Hinton(t, a)));
+        list.Add(new("dkd", () => DistillationLoss.Dkd(warmupEpochs: 5)));
+        list.Add(new("nkd", () => DistillationLoss.Nkd()));
+        list.Add(new("jsd + 0.5 ce", () => DistillationLoss.JensenShannon() + 0.5 * DistillationLoss.CrossEntropy()));
+        list.Add(new("reverse kl + 0.5 ce", () => DistillationLoss.ReverseKl() + 0.5 * DistillationLoss.CrossEntropy()));
+        if (transferTeacherPath is not null)
+        {
+            list.Add(new("hinton T=1 a=1 + mixup", () => DistillationLoss.Hinton(1, 1),
+                new TransferSetOptions { TeacherModelPath = transferTeacherPath, Augmentations = TransferAugmentation.Mixup }));
+            list.Add(new("hinton T=1 a=1 + noise", () => DistillationLoss.Hinton(1, 1),
+                new TransferSetOptions { TeacherModelPath = transferTeacherPath, Augmentations = TransferAugmentation.GaussianNoise | TransferAugmentation.FeatureDropout }));
+            if (imageShape is not null)
+                list.Add(new("hinton T=1 a=1 + shift/flip", () => DistillationLoss.Hinton(1, 1),
+                    new TransferSetOptions { TeacherModelPath = transferTeacherPath, Augmentations = TransferAugmentation.ShiftFlip, ImageShape = imageShape }));
+        }
+        return list;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace MLNet.Distillation.Search;
+
+/// <summary>What AutoDistill tried and chose: every trial (the leaderboard), the winner, and how it compares with scratch.</summary>
+public sealed class AutoDistillResult
+{
+    internal AutoDistillResult(IReadOnlyList<AutoDistillTrial> trials, string winner, int winnerEpochs, int seed, TimeSpan elapsed)
+    {
+        Trials = trials;
+        Winner = winner;
+        WinnerEpochs = winnerEpochs;
+        Seed = seed;
+        Elapsed = elapsed;
+    }
+
+    /// <summary>Every trial in the order it ran.</summary>
+    public IReadOnlyList<AutoDistillTrial> Trials { get; }
+
+    /// <summary>Name of the chosen candidate (refit on all rows).</summary>
+    public string Winner { get; }
+
+    /// <summary>Epochs of the refit.</summary>
+    public int WinnerEpochs { get; }
+
+    /// <summary>Seed of the search.</summary>
+    public int Seed { get; }
+
+    /// <summary>Wall time of the search and the refit.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The best trial of each candidate at its highest rung, best first: the leaderboard.</summary>
+    public IReadOnlyList<AutoDistillTrial> Leaderboard => Trials
+        .GroupBy(t => t.Candidate)
+        .Select(g => g.OrderByDescending(t => t.Rung).First())
+        .OrderByDescending(t => t.Rung).ThenByDescending(t => t.Accuracy).ThenByDescending(t => t.TeacherAgreement)
+        .ToArray();
+
+    /// <summary>The leaderboard as a Markdown table.</summary>
+    public string ToMarkdown()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine($"AutoDistill (seed {Seed}, {Trials.Count} trials, {Elapsed.TotalSeconds.ToString("F0", inv)} s): winner **{Winner}**, refit for {WinnerEpochs} epochs.");
+        sb.AppendLine();
+        sb.AppendLine("| candidate | rung | epochs | val accuracy | val log-loss | agreement with teacher |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in Leaderboard)
+            sb.AppendLine($"| {(t.Candidate == Winner ? $"**{t.Candidate}**" : t.Candidate)} | {t.Rung} | {t.Epochs} | {t.Accuracy.ToString("P2", inv)} | {t.LogLoss.ToString("F4", inv)} | {t.TeacherAgreement.ToString("P2", inv)} |");
+        return sb.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => ToMarkdown();
+
+    /// <summary>Writes the trials and the winner as JSON (atomically).</summary>
+    /// <param name="path">Destination file.</param>
+    public void SaveJson(string path)
+    {
+        var json = JsonSerializer.Serialize(new
+        {
+            winner = Winner, winnerEpochs = WinnerEpochs, seed = Seed, seconds = Elapsed.TotalSeconds,
+            trials = Trials.Select(t => new
+            {
+                candidate = t.Candidate, rung = t.Rung, epochs = t.Epochs, accuracy = Finite(t.Accuracy), logLoss = Finite(t.LogLoss),
+                teacherAgreement = Finite(t.TeacherAgreement), seconds = t.Elapsed.TotalSeconds, promoted = t.Promoted, isScratch = t.IsScratch,
+            }),
+        }, new JsonSerializerOptions { WriteIndented = true });
+        AtomicFile.WriteAllText(path, json);
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+}
