@@ -15,6 +15,7 @@ internal sealed class MlpStudent : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Linear> hidden;
     private readonly Linear head;
     private readonly ModuleDict<Linear> extraHeads;
+    private readonly List<string> _extraHeadNames = new();
     private readonly Tensor? mean;
     private readonly Tensor? scale;
     private readonly StudentActivation _activation;
@@ -37,7 +38,11 @@ internal sealed class MlpStudent : nn.Module<Tensor, Tensor>
         head = nn.Linear(width, numClasses);
         extraHeads = new ModuleDict<Linear>();
         foreach (var r in extraHeadRequests)
-            extraHeads.Add((r.Name, nn.Linear(width, r.Outputs > 0 ? r.Outputs : numClasses)));
+        {
+            // TorchSharp module names cannot contain '.', which head names like "uskd.weak" do; the dictionary keeps the loss's name.
+            extraHeads.Add(($"head{_extraHeadNames.Count}", nn.Linear(width, r.Outputs > 0 ? r.Outputs : numClasses)));
+            _extraHeadNames.Add(r.Name);
+        }
         if (featureMean is not null && featureScale is not null)
         {
             mean = tensor(featureMean).reshape(1, inputSize);
@@ -67,8 +72,7 @@ internal sealed class MlpStudent : nn.Module<Tensor, Tensor>
         var result = new Dictionary<string, Tensor>();
         for (int i = 0; i < extraHeads.Count; i++)
         {
-            var (name, layer) = extraHeads[i];
-            result[name] = layer.forward(features);
+            result[_extraHeadNames[i]] = extraHeads[i].Item2.forward(features);
         }
         return result;
     }

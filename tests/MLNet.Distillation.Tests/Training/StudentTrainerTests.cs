@@ -165,6 +165,17 @@ public class StudentTrainerTests
     }
 
     [Fact]
+    public void LossesWithDottedHeadNamesTrain()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = Small(null, epochs: 5);
+        options.Loss = DistillationLoss.Uskd();
+        var (model, _) = FitWine(ml, options, withTeacher: false);
+        var student = ((IEnumerable<ITransformer>)model).OfType<StudentTransformer>().Single();
+        Assert.Contains("uskd_weak", student.History[^1].LossTerms.Keys);
+    }
+
+    [Fact]
     public void ProbabilityTeacherColumnIsReadAsProbabilities()
     {
         var ml = new MLContext(seed: 1);
