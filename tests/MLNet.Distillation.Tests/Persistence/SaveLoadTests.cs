@@ -105,6 +105,37 @@ public class SaveLoadTests
             Assert.Equal(a.Predict(row).Score, b.Predict(row).Score);
     }
 
+    public sealed class NumericLabelRow
+    {
+        [VectorType(13)] public float[] Features { get; set; } = [];
+        public float Label { get; set; }
+    }
+
+    public sealed class NumericPrediction
+    {
+        public float PredictedLabel { get; set; }
+    }
+
+    [Fact]
+    public void NumericLabelsSurviveTheRoundTrip()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = ml.Data.CreateEnumerable<WineRow>(WineSplit(ml, "train"), false)
+            .Select(r => new NumericLabelRow { Features = r.Features, Label = 10f * (1 + Array.IndexOf(WineClasses, r.Label)) }).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.Student(new StudentOptions { HiddenLayers = [8], Epochs = 20, LearningRate = 0.01, Seed = 1 }))
+            .Fit(data);
+        var path = Path.Combine(TempDir(), "numeric.zip");
+        ml.Model.Save(model, data.Schema, path);
+        var fresh = new MLContext();
+        var loaded = fresh.Model.Load(path, out _);
+        var scored = loaded.Transform(data);
+        var values = fresh.Data.CreateEnumerable<NumericPrediction>(fresh.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored), false).ToArray();
+        Assert.All(values, v => Assert.Contains(v.PredictedLabel, new[] { 10f, 20f, 30f }));
+        Assert.True(values.Zip(rows).Count(p => p.First.PredictedLabel == p.Second.Label) > 0.85 * rows.Count);
+    }
+
     public sealed class ScoreOnly
     {
         public float[] Score { get; set; } = [];
