@@ -43,9 +43,9 @@ internal static class ReportPlots
             line.LineWidth = 2;
         }
         plot.Title("Student training: loss per term (mean over each epoch)");
-        plot.XLabel("epoch");
+        EpochAxis(plot);
         plot.YLabel("loss");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         return Png(plot);
     }
 
@@ -82,11 +82,13 @@ internal static class ReportPlots
             line.LinePattern = LinePattern.Dashed;
             line.Axes.YAxis = plot.Axes.Right;
         }
-        plot.Title("Student training: metrics per epoch");
-        plot.XLabel("epoch");
+        bool validation = h.Any(e => double.IsFinite(e.ValidationAccuracy) || double.IsFinite(e.ValidationTeacherAgreement) || double.IsFinite(e.ValidationLogLoss));
+        plot.Title(validation ? "Student training: metrics per epoch"
+            : "Student training: metrics per epoch (no validation rows: set StudentOptions.ValidationFraction for validation curves)", 13);
+        EpochAxis(plot);
         if (left.Length > 0) plot.YLabel("accuracy / agreement");
         if (right.Length > 0) plot.Axes.Right.Label.Text = "log-loss / KL (nats)";
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Bottom);
         return Png(plot);
     }
 
@@ -118,32 +120,41 @@ internal static class ReportPlots
 
     private static byte[]? Latency(DistillationReport r)
     {
-        var entries = r.Teacher.Latency.Select(l => ($"teacher\n{l.Runtime}", l, TeacherColor))
-            .Concat(r.Student.Latency.Select(l => ($"student\n{l.Runtime}", l, l.Runtime == DistillationReport.MlNet ? StudentMlNetColor : StudentColor)))
+        var entries = r.Teacher.Latency.Select(l => (Name: $"teacher\n{l.Runtime}", Stats: l, Color: TeacherColor))
+            .Concat(r.Student.Latency.Select(l => (Name: $"student\n{l.Runtime}", Stats: l, Color: l.Runtime == DistillationReport.MlNet ? StudentMlNetColor : StudentColor)))
             .ToArray();
         if (entries.Length == 0) return null;
+        bool micro = entries.Max(e => e.Stats.P95Milliseconds) < 1;
+        double scale = micro ? 1000 : 1;
+        string unit = micro ? "µs" : "ms";
         var plot = new Plot();
         var bars = new List<Bar>();
         for (int i = 0; i < entries.Length; i++)
         {
             var (_, l, color) = entries[i];
-            bars.Add(new Bar { Position = i, Value = l.P50Milliseconds, FillColor = color, Size = 0.6,
-                Label = $"p50 {Ms(l.P50Milliseconds)}\np95 {Ms(l.P95Milliseconds)}" });
-            var p95 = plot.Add.Scatter(i, l.P95Milliseconds, Colors.Black);
-            p95.MarkerShape = MarkerShape.HorizontalBar;
-            p95.MarkerSize = 30;
+            bars.Add(new Bar { Position = 3 * i, Value = l.P50Milliseconds * scale, FillColor = color, Label = Value(l.P50Milliseconds * scale) });
+            bars.Add(new Bar { Position = 3 * i + 1, Value = l.P95Milliseconds * scale, FillColor = color.WithAlpha(0.45), Label = Value(l.P95Milliseconds * scale) });
         }
         var barPlot = plot.Add.Bars(bars);
         barPlot.ValueLabelStyle.FontSize = 14;
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            Enumerable.Range(0, entries.Length).Select(i => (double)i).ToArray(), entries.Select(e => e.Item1).ToArray());
-        plot.Axes.Margins(bottom: 0, top: 0.25);
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 0; i < entries.Length; i++)
+        {
+            ticks.AddMajor(3 * i, "p50");
+            ticks.AddMajor(3 * i + 1, "p95");
+            ticks.AddMajor(3 * i + 0.5, "\n\n" + entries[i].Name);
+        }
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        plot.Axes.Margins(bottom: 0, top: 0.15);
         plot.Title(r.SingleRowSpeedup() is double speedup
-            ? $"Single-row latency, median (bar) and p95 (dash) — student {speedup.ToString("N1", Inv)}× faster on ONNX Runtime"
-            : "Single-row latency, median (bar) and p95 (dash)");
-        plot.YLabel("milliseconds per row (lower is better)");
+            ? $"Single-row latency — student {speedup.ToString("N1", Inv)}× faster than the teacher on ONNX Runtime (p50)"
+            : "Single-row latency", 15);
+        plot.YLabel($"{unit} per row, lower is better");
         return Png(plot);
     }
+
+    private static string Value(double v) => v >= 100 ? v.ToString("N0", Inv) : v.ToString("0.0", Inv);
 
     private static byte[] Size(DistillationReport r)
     {
@@ -166,7 +177,11 @@ internal static class ReportPlots
         return Png(plot);
     }
 
-    private static string Ms(double ms) => ms < 1 ? ms.ToString("0.000", Inv) + " ms" : ms.ToString("0.00", Inv) + " ms";
+    private static void EpochAxis(Plot plot)
+    {
+        plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+    }
 
     private static byte[] Png(Plot plot)
     {
