@@ -72,6 +72,29 @@ public class DeploySampleModelTests
         }
     }
 
+    private sealed class FeaturesOnly
+    {
+        [VectorType(13)] public float[] Features { get; set; } = [];
+    }
+
+    [Fact]
+    public void TheStudentSavedAloneTakesFeaturesOnlyAndScoresLikeThePipeline()
+    {
+        // docs/deploy.md: save model.LastTransformer with a features-only schema for a model that needs no Label column.
+        var ml = new MLContext(seed: 1);
+        var (model, train, test) = Train(ml);
+        var path = Path.Combine(TempDir(), "student-only.zip");
+        var featuresOnly = ml.Transforms.SelectColumns("Features").Fit(train).Transform(train).Schema;
+        ml.Model.Save(((IEnumerable<ITransformer>)model).Last(), featuresOnly, path);
+
+        var fresh = new MLContext();
+        var loaded = fresh.Model.Load(path, out var inputSchema);
+        Assert.Equal(["Features"], inputSchema.Select(c => c.Name));
+        var rows = fresh.Data.CreateEnumerable<WineRow>(test, reuseRowObject: false).Select(r => new FeaturesOnly { Features = r.Features });
+        var scores = ReadVectors(loaded.Transform(fresh.Data.LoadFromEnumerable(rows)), "Score");
+        Assert.Equal(ReadVectors(model.Transform(test), "Score"), scores);
+    }
+
     private static string DeployModel(string name) => Path.Combine(AppContext.BaseDirectory, "DeployModels", name);
 
     private static string SourceModelsDirectory([CallerFilePath] string thisFile = "")
