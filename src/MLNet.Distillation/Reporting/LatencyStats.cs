@@ -5,7 +5,7 @@ namespace MLNet.Distillation.Reporting;
 /// <param name="P50Milliseconds">Median wall time of one single-row call, in milliseconds.</param>
 /// <param name="P95Milliseconds">95th percentile (nearest rank) of one single-row call, in milliseconds.</param>
 /// <param name="ThroughputRowsPerSecond">Rows scored per second when scoring <paramref name="ThroughputBatchSize"/> rows per call.</param>
-/// <param name="ThroughputBatchSize">Rows per call in the throughput run (1 where the runtime scores row by row).</param>
+/// <param name="ThroughputBatchSize">Rows per call in the throughput run: per <c>InferenceSession.Run</c>, or per <c>Transform</c> for ML.NET (which feeds ONNX Runtime one row at a time inside); 1 for a model whose batch dimension is fixed at 1.</param>
 /// <param name="SingleRowCalls">Number of timed single-row calls (after the warm-up).</param>
 /// <param name="ThroughputRows">Rows scored in the throughput run.</param>
 public sealed record LatencyStats(string Runtime, double P50Milliseconds, double P95Milliseconds, double ThroughputRowsPerSecond,

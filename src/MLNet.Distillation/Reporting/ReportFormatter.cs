@@ -64,7 +64,7 @@ internal static class ReportFormatter
         var sb = new StringBuilder();
         sb.AppendLine("# Distillation report");
         sb.AppendLine();
-        sb.AppendLine(Heading(r));
+        sb.AppendLine(Scope(r));
         sb.AppendLine();
         sb.AppendLine($"- **Teacher:** {Escape(r.Teacher.Description)}");
         sb.AppendLine($"- **Student:** {Escape(r.Student.Description)}");
@@ -105,8 +105,10 @@ internal static class ReportFormatter
         return sb.ToString();
     }
 
-    private static string Heading(DistillationReport r)
-        => $"Distillation report: {r.Rows.ToString("N0", Inv)} test rows ({r.LabelledRows.ToString("N0", Inv)} labelled), {r.CreatedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", Inv)}.";
+    private static string Heading(DistillationReport r) => "Distillation report: " + Scope(r);
+
+    private static string Scope(DistillationReport r)
+        => $"{r.Rows.ToString("N0", Inv)} test rows ({r.LabelledRows.ToString("N0", Inv)} labelled), {r.CreatedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", Inv)}.";
 
     private static IEnumerable<string> Notes(DistillationReport r)
     {
