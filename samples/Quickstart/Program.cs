@@ -108,11 +108,12 @@ Console.WriteLine($"Saved the ML.NET model to {modelPath} ({new FileInfo(modelPa
 Console.WriteLine($"Reloaded in a fresh MLContext: predictions {(identical ? "identical" : "DIFFERENT")} to the trained model.");
 
 // Teacher vs the shipped student on the test set: quality, fidelity, calibration, size and CPU latency, with plots.
+var reportWatch = Stopwatch.StartNew();
 var report = DistillationReport.Create(ml, teacherPath, distilled, test);
 Console.WriteLine();
 Console.WriteLine(report);
 var reportFiles = report.Save(outputDir);
-Console.WriteLine($"Wrote {string.Join(", ", reportFiles.Select(Path.GetFileName))} to {outputDir}.");
+Console.WriteLine($"Wrote {string.Join(", ", reportFiles.Select(Path.GetFileName))} to {outputDir} (report: {reportWatch.Elapsed.TotalSeconds:F0} s).");
 Console.WriteLine($"Done in {total.Elapsed.TotalSeconds:F0} s.");
 return identical ? 0 : 1;
 

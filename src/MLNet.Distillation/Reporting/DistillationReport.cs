@@ -182,7 +182,7 @@ public sealed class DistillationReport
 
     /// <summary>
     /// Writes <c>distillation-report.json</c>, <c>distillation-report.md</c> and, with <paramref name="includePlots"/>, the PNG plots
-    /// (<c>training-loss.png</c>, <c>training-metrics.png</c>, <c>reliability.png</c>, <c>latency.png</c>, <c>size.png</c>; a plot is
+    /// (<c>training-loss.png</c>, <c>training-metrics.png</c>, <c>reliability.png</c>, <c>latency.png</c>, <c>throughput.png</c>, <c>size.png</c>; a plot is
     /// left out when it has nothing to show) into <paramref name="directory"/>, each file atomically.
     /// </summary>
     /// <param name="directory">Folder to write into; created when missing.</param>

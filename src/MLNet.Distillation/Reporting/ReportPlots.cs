@@ -5,7 +5,8 @@ namespace MLNet.Distillation.Reporting;
 
 /// <summary>
 /// Renders the plots of a <see cref="DistillationReport"/> as PNG bytes with ScottPlot: training curves (loss terms;
-/// train and validation metrics), reliability diagrams of teacher and student, single-row latency bars and file-size bars.
+/// train and validation metrics), reliability diagrams of teacher and student, single-row latency bars, throughput bars
+/// and file-size bars.
 /// A plot with nothing to show (no training history, no labels, no timings) is left out.
 /// </summary>
 internal static class ReportPlots
@@ -23,6 +24,7 @@ internal static class ReportPlots
         if (TrainingMetrics(r) is { } metrics) yield return ("training-metrics.png", metrics);
         if (Reliability(r) is { } reliability) yield return ("reliability.png", reliability);
         if (Latency(r) is { } latency) yield return ("latency.png", latency);
+        if (Throughput(r) is { } throughput) yield return ("throughput.png", throughput);
         yield return ("size.png", Size(r));
     }
 
@@ -151,6 +153,29 @@ internal static class ReportPlots
             ? $"Single-row latency — student {speedup.ToString("N1", Inv)}× faster than the teacher on ONNX Runtime (p50)"
             : "Single-row latency", 15);
         plot.YLabel($"{unit} per row, lower is better");
+        return Png(plot);
+    }
+
+    private static byte[]? Throughput(DistillationReport r)
+    {
+        var entries = r.Teacher.Latency.Select(l => (Name: $"teacher\n{l.Runtime}", Stats: l, Color: TeacherColor))
+            .Concat(r.Student.Latency.Select(l => (Name: $"student\n{l.Runtime}", Stats: l, Color: l.Runtime == DistillationReport.MlNet ? StudentMlNetColor : StudentColor)))
+            .ToArray();
+        if (entries.Length == 0) return null;
+        var plot = new Plot();
+        var bars = entries.Select((e, i) => new Bar
+        {
+            Position = i, Value = e.Stats.ThroughputRowsPerSecond, FillColor = e.Color, Size = 0.6,
+            Label = e.Stats.ThroughputRowsPerSecond.ToString("N0", Inv),
+        }).ToList();
+        var barPlot = plot.Add.Bars(bars);
+        barPlot.ValueLabelStyle.FontSize = 14;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, entries.Length).Select(i => (double)i).ToArray(),
+            entries.Select(e => $"{e.Name}\n(batches of {e.Stats.ThroughputBatchSize})").ToArray());
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.Title("Batch throughput (higher is better)", 15);
+        plot.YLabel("rows per second");
         return Png(plot);
     }
 

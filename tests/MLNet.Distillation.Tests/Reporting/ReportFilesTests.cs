@@ -14,7 +14,7 @@ public class ReportFilesTests(WineReportFixture wine) : IClassFixture<WineReport
     {
         var dir = TempDir();
         var written = wine.Report.Save(dir);
-        string[] expected = ["distillation-report.json", "distillation-report.md", "latency.png", "reliability.png", "size.png", "training-loss.png", "training-metrics.png"];
+        string[] expected = ["distillation-report.json", "distillation-report.md", "latency.png", "reliability.png", "size.png", "throughput.png", "training-loss.png", "training-metrics.png"];
         Assert.Equal(expected, written.Select(Path.GetFileName).Order());
         Assert.Equal(expected, Directory.GetFiles(dir).Select(Path.GetFileName).Order());   // no temporary files left behind
         Assert.Equal(wine.Report.ToJson(), File.ReadAllText(Path.Combine(dir, "distillation-report.json")));
@@ -46,7 +46,7 @@ public class ReportFilesTests(WineReportFixture wine) : IClassFixture<WineReport
     [Fact]
     public void PlotsThatHaveNothingToShowAreLeftOut()
     {
-        // No labels: no reliability diagram. No timings: no latency bars.
+        // No labels: no reliability diagram. No timings: no latency or throughput bars. No history: no training curves.
         var report = ReportFromPredictionsTests.HandMadeReport([-1, -1, -1, -1, -1, -1]);
         var bare = DistillationReport.FromPredictions(report.Teacher with { Latency = [] }, report.Student with { Latency = [] },
             HandMadePredictions.Teacher, HandMadePredictions.Student, [-1, -1, -1, -1, -1, -1], 5, [], "test machine");
