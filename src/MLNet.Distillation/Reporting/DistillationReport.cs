@@ -124,7 +124,7 @@ public sealed class DistillationReport
         bool teacherGivesLogits = teacher.OutputKinds[0] == TeacherOutputKind.Logits;
 
         var (teacherProbabilities, studentProbabilities, labels) = ReadPredictions(withTeacher, TeacherColumn, teacherGivesLogits,
-            scored.Schema.GetColumnOrNull(options.LabelColumnName), student.ClassNames, student.Network.NumClasses);
+            options.LabelColumnName, student.ClassNames, student.Network.NumClasses);
 
         var studentOnnx = StudentOnnxExporter.ToOnnx(student.Network, StudentOnnxExporter.InputName, student.ClassNames);
         var teacherSummary = new ModelSummary
@@ -224,18 +224,19 @@ public sealed class DistillationReport
     }
 
     private static (List<float[]> Teacher, List<float[]> Student, List<int> Labels) ReadPredictions(IDataView data, string teacherColumn, bool logits,
-        DataViewSchema.Column? labelColumn, IReadOnlyList<string> classNames, int classes)
+        string labelColumnName, IReadOnlyList<string> classNames, int classes)
     {
         var teacherCol = data.Schema[teacherColumn];
         if (teacherCol.Type is not VectorDataViewType { Size: var width } || width != classes)
             throw new ArgumentException($"The teacher gives {(teacherCol.Type as VectorDataViewType)?.Size.ToString() ?? "an unknown number of"} values per row but the student has {classes} classes; the report needs the teacher's class scores in the student's class order.");
         var scoreCol = data.Schema["Score"];
         var columns = new List<DataViewSchema.Column> { teacherCol, scoreCol };
-        if (labelColumn is { } lc) columns.Add(data.Schema[lc.Index]);
+        var labelColumn = data.Schema.GetColumnOrNull(labelColumnName);
+        if (labelColumn is { } lc) columns.Add(lc);
         using var cursor = data.GetRowCursor(columns);
         var getTeacher = cursor.GetGetter<VBuffer<float>>(teacherCol);
         var getScore = cursor.GetGetter<VBuffer<float>>(scoreCol);
-        var getLabel = LabelIndexReader.Create(cursor, labelColumn is null ? null : data.Schema[labelColumn.Value.Index], classNames);
+        var getLabel = LabelIndexReader.Create(cursor, labelColumn, classNames);
         VBuffer<float> t = default, s = default;
         var teacher = new List<float[]>();
         var student = new List<float[]>();
