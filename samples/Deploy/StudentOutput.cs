@@ -1,0 +1,11 @@
+namespace MLNet.Distillation.Deploy;
+
+/// <summary>Output row of a student model.</summary>
+public sealed class StudentOutput
+{
+    /// <summary>Class probabilities in key order.</summary>
+    public float[] Score { get; set; } = [];
+
+    /// <summary>One-based key of the predicted class.</summary>
+    public uint PredictedLabel { get; set; }
+}

@@ -1,0 +1,6 @@
+namespace MLNet.Distillation.Deploy;
+
+/// <summary>One prediction of a student: the class name and the probability of every class.</summary>
+/// <param name="Label">The predicted class name (the original label value).</param>
+/// <param name="Probabilities">Probability per class, in <see cref="StudentModel.ClassNames"/> order.</param>
+public sealed record StudentPrediction(string Label, float[] Probabilities);
