@@ -30,8 +30,8 @@ internal static class MlNetScoringPipeline
     private const string ClassIdColumn = "__StudentClassId";
     private const string LabelValueColumn = "__StudentLabelValue";
 
-    /// <summary>Builds the fitted scoring chain and the ONNX bytes it scores with.</summary>
-    public static (TransformerChain<ITransformer> Chain, byte[] OnnxBytes) Build(MLContext ml, StudentNetwork network, string featureColumn,
+    /// <summary>Builds the fitted scoring chain around the student's ONNX graph.</summary>
+    public static TransformerChain<ITransformer> Build(MLContext ml, StudentNetwork network, string featureColumn,
         IDataView schemaSource, LabelKeyValues labels, string scoreColumn, string predictedLabelColumn, int seed)
     {
         int k = network.NumClasses;
@@ -50,7 +50,7 @@ internal static class MlNetScoringPipeline
         var drop = new List<string> { ProbabilitiesColumn, OneHotColumn, ClassIdColumn, LabelValueColumn };
         if (predictedLabelColumn != "PredictedLabel") drop.Add("PredictedLabel");
         Add(ml.Transforms.DropColumns(drop.Where(c => data.Schema.GetColumnOrNull(c) is not null).ToArray()).Fit(data));
-        return (new TransformerChain<ITransformer>(parts.ToArray()), onnx);
+        return new TransformerChain<ITransformer>(parts.ToArray());
     }
 
     private sealed class OneHotRow

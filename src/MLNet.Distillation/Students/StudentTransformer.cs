@@ -14,13 +14,11 @@ namespace MLNet.Distillation.Students;
 public sealed class StudentTransformer : ITransformer
 {
     private readonly TransformerChain<ITransformer> _scorer;
-    private readonly byte[] _scoringOnnx;
 
-    internal StudentTransformer(TransformerChain<ITransformer> scorer, StudentNetwork network, byte[] scoringOnnx, IReadOnlyList<string> classNames,
+    internal StudentTransformer(TransformerChain<ITransformer> scorer, StudentNetwork network, IReadOnlyList<string> classNames,
         string featureColumnName, IReadOnlyList<EpochProgress> history, string lossName, TimeSpan trainingTime)
     {
         _scorer = scorer;
-        _scoringOnnx = scoringOnnx;
         Network = network;
         ClassNames = classNames;
         FeatureColumnName = featureColumnName;
@@ -79,5 +77,4 @@ public sealed class StudentTransformer : ITransformer
     /// <summary>Saves the stock ML.NET scoring chain (ONNX graph inside), which <c>mlContext.Model.Load</c> reads without this library.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scorer).Save(ctx);
 
-    internal byte[] ScoringOnnx => _scoringOnnx;
 }

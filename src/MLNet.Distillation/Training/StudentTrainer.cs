@@ -96,8 +96,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
             : LabelKeyValues.FromColumn(labelColumn, classCount);
         var ml = env as MLContext ?? new MLContext(seed);
-        var (chain, onnx) = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
-        return new StudentTransformer(chain, network, onnx, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
+        var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
+        return new StudentTransformer(chain, network, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
     }
 
     /// <inheritdoc />
