@@ -143,13 +143,10 @@ public sealed class CompositeLoss : DistillationLoss
 }
 
 /// <summary>A loss whose terms are all multiplied by a (possibly scheduled) weight.</summary>
-public sealed class WeightedLoss : DistillationLoss
+public sealed class WeightedLoss : WrappingLoss
 {
     /// <summary>Creates <paramref name="weight"/> × <paramref name="inner"/>.</summary>
-    public WeightedLoss(DistillationLoss inner, WeightSchedule weight) { Inner = inner; Weight = weight; }
-
-    /// <summary>The weighted loss.</summary>
-    public DistillationLoss Inner { get; }
+    public WeightedLoss(DistillationLoss inner, WeightSchedule weight) : base(inner) { Weight = weight; }
 
     /// <summary>The weight.</summary>
     public WeightSchedule Weight { get; }
@@ -157,29 +154,6 @@ public sealed class WeightedLoss : DistillationLoss
     /// <inheritdoc />
     public override string Name => $"{Weight}*{Inner.Name}";
 
-    /// <inheritdoc />
-    public override bool RequiresTeacher => Inner.RequiresTeacher;
-
-    /// <inheritdoc />
-    public override IEnumerable<StudentHead> ExtraHeads => Inner.ExtraHeads;
-
-    /// <inheritdoc />
-    public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => Inner.Parameters();
-
-    /// <inheritdoc />
-    public override void To(Device device) => Inner.To(device);
-
-    /// <inheritdoc />
-    public override bool NeedsHeldOutData => Inner.NeedsHeldOutData;
-
-    /// <inheritdoc />
-    public override void LearnFromHeldOut(LossContext context) => Inner.LearnFromHeldOut(context);
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) Inner.Dispose();
-    }
 
     /// <inheritdoc />
     public override LossTerms Compute(LossContext context)

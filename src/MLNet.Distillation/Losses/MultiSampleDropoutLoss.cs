@@ -18,23 +18,19 @@ namespace MLNet.Distillation.Losses;
 /// Labels, teachers and extra heads are passed through unchanged, so missing labels and probability teachers are handled
 /// exactly as by the inner loss. Defaults: M = 8 samples, dropout rate p = 0.5 (the paper's setting).
 /// </remarks>
-public sealed class MultiSampleDropoutLoss : DistillationLoss
+public sealed class MultiSampleDropoutLoss : WrappingLoss
 {
     /// <summary>Creates the wrapper.</summary>
     /// <param name="inner">The loss to average over dropout samples.</param>
     /// <param name="samples">Number M ≥ 1 of dropout samples (default 8).</param>
     /// <param name="dropoutRate">Dropout rate p ∈ [0, 1) applied to the penultimate activations (default 0.5).</param>
-    public MultiSampleDropoutLoss(DistillationLoss inner, int samples = 8, double dropoutRate = 0.5)
+    public MultiSampleDropoutLoss(DistillationLoss inner, int samples = 8, double dropoutRate = 0.5) : base(inner)
     {
-        Inner = inner ?? throw new ArgumentNullException(nameof(inner), "Pass the loss to average over dropout samples, e.g. DistillationLoss.Hinton().");
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "Multi-sample dropout needs at least one sample (the paper uses 8).");
         if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new ArgumentOutOfRangeException(nameof(dropoutRate), dropoutRate, "The dropout rate must lie in [0, 1).");
         Samples = samples;
         DropoutRate = dropoutRate;
     }
-
-    /// <summary>The wrapped loss.</summary>
-    public DistillationLoss Inner { get; }
 
     /// <summary>Number of dropout samples M.</summary>
     public int Samples { get; }
@@ -45,23 +41,6 @@ public sealed class MultiSampleDropoutLoss : DistillationLoss
     /// <inheritdoc />
     public override string Name => $"msd({Samples}x{DropoutRate:G3}, {Inner.Name})";
 
-    /// <inheritdoc />
-    public override bool RequiresTeacher => Inner.RequiresTeacher;
-
-    /// <inheritdoc />
-    public override IEnumerable<StudentHead> ExtraHeads => Inner.ExtraHeads;
-
-    /// <inheritdoc />
-    public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => Inner.Parameters();
-
-    /// <inheritdoc />
-    public override void To(Device device) => Inner.To(device);
-
-    /// <inheritdoc />
-    public override bool NeedsHeldOutData => Inner.NeedsHeldOutData;
-
-    /// <inheritdoc />
-    public override void LearnFromHeldOut(LossContext context) => Inner.LearnFromHeldOut(context);
 
     /// <inheritdoc />
     public override LossTerms Compute(LossContext context)
@@ -98,9 +77,4 @@ public sealed class MultiSampleDropoutLoss : DistillationLoss
         $"Multi-sample dropout re-applies the student's main head to dropout samples of its penultimate activations, so " +
         $"LossContext.{member} must be set (the Student trainer fills Penultimate and MainHead).");
 
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) Inner.Dispose();
-    }
 }
