@@ -77,10 +77,7 @@ public class SaveLoadTests
     {
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
-        var path = Path.Combine(TempDir(), "student.zip");
-        ml.Model.Save(model, train.Schema, path);
-        var fresh = new MLContext();
-        var loaded = fresh.Model.Load(path, out _);
+        var (fresh, loaded) = SaveAndLoad(ml, model, train);
         var scored = loaded.Transform(test);
         var withNames = fresh.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored);
         var predictions = fresh.Data.CreateEnumerable<Prediction>(withNames, false).ToArray();
@@ -95,10 +92,7 @@ public class SaveLoadTests
     {
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
-        var path = Path.Combine(TempDir(), "student.zip");
-        ml.Model.Save(model, train.Schema, path);
-        var fresh = new MLContext();
-        var loaded = fresh.Model.Load(path, out _);
+        var (fresh, loaded) = SaveAndLoad(ml, model, train);
         var a = ml.Model.CreatePredictionEngine<WineRow, ScoreOnly>(model);
         var b = fresh.Model.CreatePredictionEngine<WineRow, ScoreOnly>(loaded);
         foreach (var row in ml.Data.CreateEnumerable<WineRow>(test, false).Take(10))
@@ -145,6 +139,15 @@ public class SaveLoadTests
     {
         public float[] Score { get; set; } = [];
         public string PredictedLabel { get; set; } = "";
+    }
+
+    /// <summary>Saves with one context and loads with a fresh one, as a separate process would.</summary>
+    private static (MLContext Fresh, ITransformer Loaded) SaveAndLoad(MLContext ml, ITransformer model, IDataView train)
+    {
+        var path = Path.Combine(TempDir(), "student.zip");
+        ml.Model.Save(model, train.Schema, path);
+        var fresh = new MLContext();
+        return (fresh, fresh.Model.Load(path, out _));
     }
 
     private static IEnumerable<ITransformer> EnumerateChain(ITransformer t)
