@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project samples/Evidence -- losses  [--task fashion|quickstart] [--seeds 3] [--epochs 20]
 //   dotnet run -c Release --project samples/Evidence -- label-scarce [--task ...] [--epochs 60]
 //   dotnet run -c Release --project samples/Evidence -- full-labels  [--task ...] [--epochs 60]
+//   (--threads N sets TorchSharp's threads per run; --output DIR where the Markdown tables go)
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
@@ -21,10 +22,11 @@ string command = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "losses";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
 string task = Arg("task", "fashion");
 int seeds = int.Parse(Arg("seeds", "3"));
+int? threads = args.Contains("--threads") ? int.Parse(Arg("threads", "1")) : null;   // TorchSharp threads per student (1 avoids oversubscription when runs share cores)
 string outDir = Path.GetFullPath(Arg("output", "evidence-output"));
 Directory.CreateDirectory(outDir);
 
-var bench = new Bench(task);
+var bench = new Bench(task, threads);
 Console.WriteLine($"Task {task}: {bench.TrainRows} training rows, {bench.TestRows} test rows; teacher test accuracy {bench.TeacherAccuracy:P2}.");
 string markdown = command switch
 {
@@ -156,8 +158,11 @@ sealed class Bench
     private readonly ITransformer _prep;
     private readonly string _teacherPath;
 
-    public Bench(string task)
+    private readonly int? _threads;
+
+    public Bench(string task, int? threads)
     {
+        _threads = threads;
         var dir = task switch
         {
             "fashion" => Path.Combine(FashionMnist.DebianDirectory, "fashion-mnist"),
@@ -203,6 +208,7 @@ sealed class Bench
     public Run Run(StudentOptions options, int? labelledRows = null, bool useUnlabelled = true)
     {
         options.HiddenLayers = [128];
+        options.NumberOfThreads = _threads;
         options.TeacherColumnName = options.Loss is { RequiresTeacher: true } ? "TeacherLogits" : null;
         var data = Data(labelledRows ?? _train.Count, useUnlabelled);
         var watch = Stopwatch.StartNew();
@@ -215,7 +221,7 @@ sealed class Bench
         var watch = Stopwatch.StartNew();
         var student = _ml.MulticlassClassification.Trainers.AutoDistill(new AutoDistillOptions
         {
-            Student = new StudentOptions { TeacherColumnName = "TeacherLogits", HiddenLayers = [128], Epochs = epochs, Seed = seed },
+            Student = new StudentOptions { TeacherColumnName = "TeacherLogits", HiddenLayers = [128], Epochs = epochs, Seed = seed, NumberOfThreads = _threads },
             Candidates = AutoDistillCandidate.DefaultSpace(_teacherPath, [1, 28, 28]),
         }).Fit(Data(_train.Count, true));
         return (Score(student, watch.Elapsed), student);
