@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.Transforms.Onnx;
+using MLNet.Distillation.Teachers;
+
+namespace MLNet.Distillation.Benchmarks;
+
+/// <summary>Median rows/s of one method at one batch size, with the spread of the repeats.</summary>
+internal sealed record Measurement(string Method, int? BatchSize, double Median, double Min, double Max, int Runs);
+
+/// <summary>Everything measured for one teacher.</summary>
+internal sealed record TeacherResult(BenchmarkTeacher Teacher, Measurement Raw, Measurement Distill, Measurement ApplyOnnx, Measurement Upstream,
+    IReadOnlyList<(int Batch, double Raw, double Distill)> Sweep)
+{
+    public double DistillRatio => Distill.Median / Raw.Median;
+}
+
+/// <summary>
+/// Measures one teacher: a batch-size sweep (one pass each, raw and Distill interleaved), then <see cref="BenchmarkOptions.Repeats"/>
+/// interleaved passes of every method at its best batch size. Every method uses the same model file and thread settings.
+/// </summary>
+internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData data, BenchmarkOptions options)
+{
+    private readonly MLContext _ml = new(seed: 1);
+
+    public TeacherResult Run()
+    {
+        Console.WriteLine($"## {teacher.Name}: {teacher.Description}");
+        var source = _ml.Data.LoadFromEnumerable(data.Rows);
+        using var raw = new RawOrtRunner(teacher, data, options);
+        var distill = options.BatchSizes.ToDictionary(b => b, b => FitDistill(source, b));
+        try
+        {
+            var applyData = _ml.Data.TakeRows(source, Math.Min(options.ApplyOnnxRows, data.Count));
+            // ApplyOnnxModel maps data columns by the model's input names: copy Features to that name first (a negligible cost next to it).
+            var renamedSource = _ml.Transforms.CopyColumns(teacher.InputName, "Features").Fit(applyData).Transform(applyData);
+            var apply = _ml.Transforms.ApplyOnnxModel(new OnnxOptions
+            {
+                ModelFile = teacher.ModelPath, InputColumns = [teacher.InputName], OutputColumns = [teacher.OutputName],
+                GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
+            }).Fit(renamedSource);
+            int applyRows = (int)Math.Min(options.ApplyOnnxRows, data.Count);
+
+            // Warm-up: JIT, ONNX Runtime arenas and thread pools.
+            raw.Pass(options.BatchSizes[0]);
+            foreach (var (_, t) in distill) DistillPass(t, source);
+            ApplyOnnxPass(apply, renamedSource);
+            UpstreamPass(source);
+
+            var sweep = new List<(int, double, double)>();
+            foreach (var b in options.BatchSizes)
+            {
+                double r = Rate(data.Count, () => raw.Pass(b));
+                double d = Rate(data.Count, () => DistillPass(distill[b], source));
+                sweep.Add((b, r, d));
+                Console.WriteLine($"  sweep batch {b,5}: raw ORT {r,10:N0} rows/s   Distill {d,10:N0} rows/s   ({d / r:P1})");
+            }
+            int bestRaw = sweep.MaxBy(s => s.Item2).Item1, bestDistill = sweep.MaxBy(s => s.Item3).Item1;
+
+            var rawRuns = new List<double>();
+            var distillRuns = new List<double>();
+            var applyRuns = new List<double>();
+            var upstreamRuns = new List<double>();
+            for (int i = 0; i < options.Repeats; i++)
+            {
+                rawRuns.Add(Rate(data.Count, () => raw.Pass(bestRaw)));
+                distillRuns.Add(Rate(data.Count, () => DistillPass(distill[bestDistill], source)));
+                applyRuns.Add(Rate(applyRows, () => ApplyOnnxPass(apply, renamedSource)));
+                upstreamRuns.Add(Rate(data.Count, () => UpstreamPass(source)));
+                Console.WriteLine($"  repeat {i + 1}: raw ORT {rawRuns[^1],10:N0}   Distill {distillRuns[^1],10:N0}   ApplyOnnxModel {applyRuns[^1],10:N0}   upstream read {upstreamRuns[^1],12:N0} rows/s");
+            }
+            var result = new TeacherResult(teacher,
+                Summarise("raw InferenceSession.Run", bestRaw, rawRuns),
+                Summarise("mlContext.Transforms.Distill", bestDistill, distillRuns),
+                Summarise("ApplyOnnxModel (row at a time)", null, applyRuns),
+                Summarise("upstream IDataView read only", null, upstreamRuns),
+                sweep);
+            Console.WriteLine();
+            Report.PrintTeacher(result);
+            Console.WriteLine();
+            return result;
+        }
+        finally
+        {
+            foreach (var t in distill.Values) t.Dispose();
+        }
+    }
+
+    private DistillTransformer FitDistill(IDataView source, int batchSize) => _ml.Transforms.Distill(new DistillOptions
+    {
+        TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumnName = "Teacher", BatchSize = batchSize,
+        GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
+    }).Fit(source);
+
+    private static double Rate(int rows, Action pass)
+    {
+        var watch = Stopwatch.StartNew();
+        pass();
+        return rows / watch.Elapsed.TotalSeconds;
+    }
+
+    private static Measurement Summarise(string method, int? batch, List<double> runs)
+    {
+        var sorted = runs.Order().ToArray();
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return new Measurement(method, batch, median, sorted[0], sorted[^1], sorted.Length);
+    }
+
+    /// <summary>Reads the teacher column of every row, as a trainer would.</summary>
+    private static float DistillPass(DistillTransformer transformer, IDataView source)
+    {
+        var output = transformer.Transform(source);
+        var column = output.Schema["Teacher"];
+        using var cursor = output.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> value = default;
+        float sink = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            sink += value.GetValues()[0];
+        }
+        return sink;
+    }
+
+    private float ApplyOnnxPass(ITransformer apply, IDataView source)
+    {
+        var output = apply.Transform(source);
+        var column = output.Schema[teacher.OutputName];
+        using var cursor = output.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> value = default;
+        float sink = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            sink += value.GetValues()[0];
+        }
+        return sink;
+    }
+
+    /// <summary>The cost of the data source alone: every row's feature vector read through a cursor.</summary>
+    private static float UpstreamPass(IDataView source)
+    {
+        var column = source.Schema["Features"];
+        using var cursor = source.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> value = default;
+        float sink = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            sink += value.GetValues()[0];
+        }
+        return sink;
+    }
+}
+
+/// <summary>
+/// The ceiling: batched <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue})"/>
+/// straight over one contiguous array of all rows (no per-row copy, no data pipeline), into preallocated outputs.
+/// </summary>
+internal sealed class RawOrtRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly BenchmarkData _data;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly long[] _rowShape;
+    private readonly int _outputSize;
+    private readonly Dictionary<int, float[]> _outputs = new();
+
+    public RawOrtRunner(BenchmarkTeacher teacher, BenchmarkData data, BenchmarkOptions options)
+    {
+        var so = options.GpuDeviceId is int g ? SessionOptions.MakeSessionOptionWithCudaProvider(g) : new SessionOptions();
+        so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        if (options.IntraOpThreads is int t) so.IntraOpNumThreads = t;
+        _session = new InferenceSession(teacher.ModelPath, so);
+        _data = data;
+        _inputNames = [teacher.InputName];
+        _outputNames = [teacher.OutputName];
+        _rowShape = _session.InputMetadata[teacher.InputName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _outputSize = _session.OutputMetadata[teacher.OutputName].Dimensions.Skip(1).Aggregate(1, (a, b) => a * b);
+    }
+
+    public float Pass(int batchSize)
+    {
+        if (!_outputs.TryGetValue(batchSize, out var output)) _outputs[batchSize] = output = new float[batchSize * _outputSize];
+        using var fullOutput = OrtValue.CreateTensorValueFromMemory(output, [batchSize, _outputSize]);
+        float sink = 0;
+        for (int start = 0; start < _data.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, _data.Count - start);
+            var memory = _data.Contiguous.AsMemory(start * BenchmarkData.RowSize, n * BenchmarkData.RowSize);
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, [n, .. _rowShape]);
+            if (n == batchSize)
+                _session.Run(null, _inputNames, [input], _outputNames, [fullOutput]);
+            else
+            {
+                using var partial = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(0, n * _outputSize), [n, _outputSize]);
+                _session.Run(null, _inputNames, [input], _outputNames, [partial]);
+            }
+            sink += output[0];
+        }
+        return sink;
+    }
+
+    public void Dispose() => _session.Dispose();
+}
