@@ -125,7 +125,8 @@ public sealed class DistillTransformer : ITransformer, IDisposable
         var feeds = inputs.Select((b, i) => OrtValueFor(runner.InputBuffer(i), b)).ToArray();
         try
         {
-            using var results = Model.Session.Run(null, inputs.Select(b => b.InputName).ToArray(), feeds, [outputName]);
+            using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+            using var results = Model.Session.Run(runOptions, inputs.Select(b => b.InputName).ToArray(), feeds, [outputName]);
             var shape = results[0].GetTensorTypeAndShape().Shape;
             return checked((int)shape.Skip(1).Aggregate(1L, (a, b) => a * b));
         }

@@ -62,8 +62,10 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var network = loop.Run(train, validation, seed);
 
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
-        var labels = labelColumn is null && o.ClassNames is { } names
-            ? (names.Length == all.ClassCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {all.ClassCount} classes."))
+        var labels = labelColumn is null
+            ? o.ClassNames is { } names
+                ? (names.Length == all.ClassCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {all.ClassCount} classes."))
+                : LabelKeyValues.FromNames(Enumerable.Range(0, all.ClassCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, all.ClassCount);
         var ml = _env as MLContext ?? new MLContext(seed);
         var (chain, onnx) = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
