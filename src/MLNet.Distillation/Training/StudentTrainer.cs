@@ -41,8 +41,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var watch = Stopwatch.StartNew();
         var o = _options;
         int seed = o.Seed ?? _env.Register("Student").Rand.Next();
-        var loss = o.Loss ?? (o.TeacherColumnName is null ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton());
-        if (loss.RequiresTeacher && o.TeacherColumnName is null)
+        var loss = o.Loss ?? (TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton());
+        if (loss.RequiresTeacher && TrainingSet.TeacherColumns(o).Length == 0)
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
 
         var all = TrainingSet.Load(trainData, o);
@@ -78,8 +78,9 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var columns = inputSchema.ToDictionary(c => c.Name);
         if (!columns.TryGetValue(_options.FeatureColumnName, out var f) || f.Kind != SchemaShape.Column.VectorKind.Vector || f.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Student feature column '{_options.FeatureColumnName}' must exist and be a fixed-size float vector. Columns: {string.Join(", ", columns.Keys)}.");
-        if (_options.TeacherColumnName is { } t && !columns.ContainsKey(t))
-            throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
+        foreach (var t in TrainingSet.TeacherColumns(_options))
+            if (!columns.ContainsKey(t))
+                throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
         columns["Score"] = SchemaShapes.FloatVector("Score");
         columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true);
         return new SchemaShape(columns.Values);
@@ -97,6 +98,16 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.ValidationFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(o.ValidationFraction), o.ValidationFraction, "StudentOptions.ValidationFraction must lie in [0, 1).");
         if (o.HiddenLayers is null || o.HiddenLayers.Any(h => h < 1)) throw new ArgumentException("StudentOptions.HiddenLayers must list positive widths (e.g. [256, 128]); use an empty array for a linear student.", nameof(o.HiddenLayers));
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
+        if (o.TeacherColumnNames is { } several)
+        {
+            if (o.TeacherColumnName is not null)
+                throw new ArgumentException("Set either StudentOptions.TeacherColumnName (one teacher) or StudentOptions.TeacherColumnNames (several kept separate), not both.", nameof(o.TeacherColumnNames));
+            if (several.Length == 0 || several.Any(string.IsNullOrWhiteSpace) || several.Distinct().Count() != several.Length)
+                throw new ArgumentException($"StudentOptions.TeacherColumnNames must list distinct teacher columns (got [{string.Join(", ", several)}]); use null for no teacher.", nameof(o.TeacherColumnNames));
+            Teachers.TeacherWeighting.Normalise(o.TeacherWeights, several.Length, "StudentOptions.TeacherWeights", "teacher columns");
+        }
+        else if (o.TeacherWeights is not null)
+            throw new ArgumentException("StudentOptions.TeacherWeights weighs the columns of StudentOptions.TeacherColumnNames, which is not set.", nameof(o.TeacherWeights));
         if (o.EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "StudentOptions.EarlyStoppingPatience must be at least 1 (or null).");
     }
 }

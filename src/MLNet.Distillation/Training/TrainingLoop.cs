@@ -40,6 +40,7 @@ internal sealed class TrainingLoop
         using var xAll = tensor(train.Features, [train.Rows, train.FeatureCount]);
         using var yAll = tensor(train.Labels);
         using var tAll = train.Teacher is null ? null : tensor(train.Teacher, [train.Rows, train.ClassCount]);
+        var tEach = train.Teachers.Select(t => tensor(t, [train.Rows, train.ClassCount])).ToArray();
 
         var rng = new Random(seed);
         int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
@@ -77,7 +78,7 @@ internal sealed class TrainingLoop
                     Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = true,
                 };
-                var terms = _loss.Compute(ctx);
+                var terms = tEach.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, tEach.Select(t => t.index_select(0, idx)).ToArray(), train);
                 var total = terms.Total;
                 optimizer.zero_grad();
                 total.backward();
@@ -125,7 +126,38 @@ internal sealed class TrainingLoop
                 break;
             }
         }
+        foreach (var t in tEach) t.Dispose();
         return bestNetwork ?? model.ToNetwork();
+    }
+
+    /// <summary>
+    /// Several teachers kept separate: the loss once per teacher (that teacher as <see cref="LossContext.Teacher"/>, all of
+    /// them in <see cref="LossContext.Teachers"/>), each term summed over the teachers with their weights, so that a term keeps
+    /// its name in the logs and the total is Σᵢ wᵢ·loss(student, teacherᵢ).
+    /// </summary>
+    private LossTerms PerTeacherTerms(LossContext shared, Tensor[] teachers, TrainingSet set)
+    {
+        var sums = new List<KeyValuePair<string, Tensor>>();
+        for (int i = 0; i < teachers.Length; i++)
+        {
+            var terms = _loss.Compute(new LossContext
+            {
+                StudentLogits = shared.StudentLogits, Teacher = teachers[i], TeacherKind = set.TeacherKinds[i], Teachers = teachers,
+                TeacherWeights = set.TeacherWeights, Labels = shared.Labels, Features = shared.Features, Penultimate = shared.Penultimate,
+                MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras, Epoch = shared.Epoch,
+                TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
+            });
+            foreach (var (name, value) in terms.Terms)
+            {
+                var weighted = value * set.TeacherWeights[i];
+                int at = sums.FindIndex(t => t.Key == name);
+                if (at < 0) sums.Add(new(name, weighted));
+                else sums[at] = new(name, sums[at].Value + weighted);
+            }
+        }
+        var result = new LossTerms();
+        foreach (var (name, value) in sums) result.Add(name, value);
+        return result;
     }
 
     private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch

@@ -310,4 +310,59 @@ public class AnyTeacherTests
         double agreement = teacher.Zip(student).Count(p => p.First == p.Second) / (double)teacher.Length;
         Assert.True(agreement > 0.8, $"top-1 agreement with the teacher on held-out rows: {agreement:P1} (chance is about 25%)");
     }
+
+    public static TheoryData<string> TeacherLosses => new()
+    {
+        "hinton", "reverse-kl", "jensen-shannon", "skew-kl", "skew-reverse-kl", "total-variation", "dkd", "nkd", "sinkhorn",
+        "symmetric-ce-to-teacher", "centred-logit-mse",
+    };
+
+    private static DistillationLoss LossNamed(string name) => name switch
+    {
+        "hinton" => DistillationLoss.Hinton(temperature: 4, alpha: 0.9),
+        "reverse-kl" => DistillationLoss.ReverseKl(temperature: 2),
+        "jensen-shannon" => DistillationLoss.JensenShannon(temperature: 2),
+        "skew-kl" => DistillationLoss.SkewKl(temperature: 2),
+        "skew-reverse-kl" => DistillationLoss.SkewReverseKl(temperature: 2),
+        "total-variation" => DistillationLoss.TotalVariation(temperature: 2),
+        "dkd" => DistillationLoss.Dkd(warmupEpochs: 0),
+        "nkd" => DistillationLoss.Nkd(temperature: 2),
+        "sinkhorn" => DistillationLoss.Sinkhorn(temperature: 2),
+        "symmetric-ce-to-teacher" => DistillationLoss.SymmetricCrossEntropyToTeacher(temperature: 2),
+        "centred-logit-mse" => DistillationLoss.LogitMse(centered: true),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(TeacherLosses))]
+    public void ASoftmaxTeacherColumnTeachesWhatItsLogitsTeach(string lossName)
+    {
+        // The Distill column of a teacher that ends in Softmax is annotated as probabilities, the trainer passes that kind to
+        // the losses, and they read it as log-probabilities: softmax(log p / T) = softmax(z / T), so every loss must give the
+        // same value for the softmax teacher as for the same network's logits.
+        var ml = new MLContext(seed: 1);
+        var train = WineLabelToKey(ml).Fit(Wine(ml)).Transform(Wine(ml));
+        var options = new StudentOptions { TeacherColumnName = "T" };
+        var logits = TrainingSet.Load(ml.Transforms.Distill("T", "Features", WineTeacher).Fit(train).Transform(train), options);
+        var probabilities = TrainingSet.Load(ml.Transforms.Distill("T", "Features", WineTeacherSoftmax).Fit(train).Transform(train), options);
+        Assert.Equal(TeacherOutputKind.Logits, logits.TeacherKind);
+        Assert.Equal(TeacherOutputKind.Probabilities, probabilities.TeacherKind);
+
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var rng = new Random(3);
+        int n = logits.Rows;
+        var student = TorchSharp.torch.tensor(Enumerable.Range(0, n * 3).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray(), [n, 3]);
+        var labels = TorchSharp.torch.tensor(logits.Labels.Select((l, i) => i % 4 == 0 ? -1 : l).ToArray());
+        double Value(TrainingSet set)
+        {
+            using var loss = LossNamed(lossName);
+            return loss.Compute(new LossContext
+            {
+                StudentLogits = student, Labels = labels, Teacher = TorchSharp.torch.tensor(set.Teacher!, [n, 3]), TeacherKind = set.TeacherKind,
+            }).Total.item<float>();
+        }
+        double fromLogits = Value(logits), fromProbabilities = Value(probabilities);
+        Assert.True(Math.Abs(fromLogits - fromProbabilities) <= 1e-4 * Math.Max(1, Math.Abs(fromLogits)),
+            $"{lossName}: {fromLogits} with the logits teacher, {fromProbabilities} with the softmax teacher");
+    }
 }
