@@ -81,6 +81,23 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
         return true;
     }
 
+    /// <summary>The current row's values of active output <paramref name="activeIndex"/>.</summary>
+    public ReadOnlySpan<float> CurrentOutput(int activeIndex)
+    {
+        int size = _current!.Runner.OutputSize(activeIndex);
+        return _current.Runner.OutputBuffers[activeIndex].AsSpan(_row * size, size);
+    }
+
+    /// <summary>Appends the current row's teacher inputs, as fed to the model, to <paramref name="hasher"/>.</summary>
+    public void HashCurrentInputs(RowHasher hasher)
+    {
+        for (int i = 0; i < _current!.Runner.InputCount; i++)
+        {
+            int size = _current.Runner.InputRowSize(i);
+            hasher.Append(_current.Runner.InputBuffer(i), _row * size, size);
+        }
+    }
+
     public override ValueGetter<DataViewRowId> GetIdGetter() => (ValueGetter<DataViewRowId>)_ids.CreateGetter(() => _entry);
 
     public override bool IsColumnActive(DataViewSchema.Column column) => _active.Contains(column.Index);

@@ -6,43 +6,67 @@ namespace MLNet.Distillation.Teachers;
 /// <summary>
 /// The output of <see cref="DistillTransformer.Transform"/>: the input columns plus one float vector column per mapped
 /// teacher output. Cursors that do not ask for a teacher column never run the teacher; cursors that do read the input
-/// in batches of <see cref="DistillOptions.BatchSize"/> rows and run one ONNX Runtime call per batch.
+/// in batches of <see cref="DistillOptions.BatchSize"/> rows and run one ONNX Runtime call per batch — or, with a
+/// soft-label cache, read the teacher columns from the cache file.
 /// </summary>
 internal sealed class DistillDataView : IDataView
 {
-    private readonly IDataView _input;
-    private readonly DistillTransformer _parent;
-    private readonly InputBinding[] _inputs;
-    private readonly OutputBinding[] _outputs;
-
     public DistillDataView(IDataView input, DistillTransformer parent, InputBinding[] inputs, OutputBinding[] outputs, DataViewSchema schema)
     {
-        _input = input;
-        _parent = parent;
-        _inputs = inputs;
-        _outputs = outputs;
+        Input = input;
+        Parent = parent;
+        Inputs = inputs;
+        Outputs = outputs;
         Schema = schema;
     }
 
-    public bool CanShuffle => _input.CanShuffle;
+    public IDataView Input { get; }
+    public DistillTransformer Parent { get; }
+    public InputBinding[] Inputs { get; }
+    public OutputBinding[] Outputs { get; }
+
+    /// <summary>A cached view serves rows in the order they were cached, so it does not shuffle.</summary>
+    public bool CanShuffle => Parent.Cache is null && Input.CanShuffle;
 
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => _input.GetRowCount();
+    public long? GetRowCount() => Input.GetRowCount();
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var needed = columnsNeeded.Select(c => c.Index).ToHashSet();
-        int inputCount = _input.Schema.Count;
-        var activeOutputs = _outputs.Select((o, j) => needed.Contains(inputCount + j)).ToArray();
+        int inputCount = Input.Schema.Count;
+        var activeOutputs = Outputs.Select((o, j) => needed.Contains(inputCount + j)).ToArray();
         var upstreamNeeded = needed.Where(i => i < inputCount).ToHashSet();
         if (!activeOutputs.Any(a => a))
-            return new PassThroughCursor(_input.GetRowCursor(upstreamNeeded.Select(i => _input.Schema[i]), rand), Schema, needed);
+            return new PassThroughCursor(Input.GetRowCursor(upstreamNeeded.Select(i => Input.Schema[i]), rand), Schema, needed);
 
-        foreach (var b in _inputs) upstreamNeeded.Add(_input.Schema[b.ColumnName].Index);
-        var upstream = _input.GetRowCursor(upstreamNeeded.Select(i => _input.Schema[i]), rand);
+        foreach (var b in Inputs) upstreamNeeded.Add(Input.Schema[b.ColumnName].Index);
+        if (Parent.Cache is { } cache)
+        {
+            var cached = cache.Open(this);
+            var cacheCursor = cached.GetRowCursor(cached.Schema);
+            try
+            {
+                return new CachedTeacherCursor(Input.GetRowCursor(upstreamNeeded.Select(i => Input.Schema[i])), cacheCursor, this, cache, needed);
+            }
+            catch
+            {
+                cacheCursor.Dispose();
+                throw;
+            }
+        }
+        var upstream = Input.GetRowCursor(upstreamNeeded.Select(i => Input.Schema[i]), rand);
         var passThrough = needed.Where(i => i < inputCount).ToArray();
-        return new BatchedTeacherCursor(upstream, Schema, _parent, _inputs, _outputs, activeOutputs, passThrough, needed);
+        return new BatchedTeacherCursor(upstream, Schema, Parent, Inputs, Outputs, activeOutputs, passThrough, needed);
+    }
+
+    /// <summary>A teacher pass over every row that reads only the teacher inputs and produces every output (to fill a cache).</summary>
+    public BatchedTeacherCursor OpenTeacherPass()
+    {
+        var upstream = Input.GetRowCursor(Inputs.Select(b => Input.Schema[b.ColumnName]).DistinctBy(c => c.Index));
+        var outputIndices = Outputs.Select((_, j) => Input.Schema.Count + j).ToHashSet();
+        return new BatchedTeacherCursor(upstream, Schema, Parent, Inputs, Outputs, Outputs.Select(_ => true).ToArray(), [], outputIndices);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
