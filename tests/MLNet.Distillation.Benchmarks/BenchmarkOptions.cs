@@ -14,6 +14,7 @@ internal sealed class BenchmarkOptions
     public int? GpuDeviceId { get; private set; }
     public string[] Teachers { get; private set; } = ["mlp", "cnn"];
     public bool Profile { get; private set; }
+    public bool Cache { get; private set; }
 
     public static BenchmarkOptions? Parse(string[] args)
     {
@@ -32,6 +33,7 @@ internal sealed class BenchmarkOptions
                 case "--gpu": o.GpuDeviceId = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--teachers": o.Teachers = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
                 case "--profile": o.Profile = true; break;
+                case "--cache": o.Cache = true; break;
                 case "-h" or "--help":
                     Console.WriteLine("""
                         Teacher-pass throughput: mlContext.Transforms.Distill vs raw batched InferenceSession.Run vs ApplyOnnxModel.
@@ -46,6 +48,7 @@ internal sealed class BenchmarkOptions
                           --gpu ID              run every method on CUDA device ID (default: CPU)
                           --teachers mlp,cnn    which teachers (default both)
                           --profile             instead of the comparison: time each stage of a Distill pass (read, ONNX Runtime, serve)
+                          --cache               instead of the comparison: soft-label cache size, speed and accuracy per storage setting
                         """);
                     return null;
                 default: throw new ArgumentException($"Unknown option '{args[i]}' (see --help).");

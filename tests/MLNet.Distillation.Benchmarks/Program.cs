@@ -25,6 +25,13 @@ if (options.Profile)
     return 0;
 }
 
+if (options.Cache)
+{
+    foreach (var teacher in BenchmarkTeacher.Create(options, work.Path))
+        CacheBenchmark.Run(teacher, data, options, work.Path);
+    return 0;
+}
+
 var results = new List<TeacherResult>();
 foreach (var teacher in BenchmarkTeacher.Create(options, work.Path))
     results.Add(new TeacherBenchmark(teacher, data, options).Run());

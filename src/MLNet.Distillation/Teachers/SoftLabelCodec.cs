@@ -6,7 +6,9 @@ namespace MLNet.Distillation.Teachers;
 
 /// <summary>
 /// How one teacher output is stored in a soft-label cache and read back: as float32 or float16 bits, densely or — with
-/// top-k — as a sparse vector of the k largest probabilities. its decoding is the only way back to the served
+/// top-k — as a sparse vector of length K + 1 holding the k largest probabilities at their class indices and the mass of
+/// all the other classes at index K (stored, not derived from the rounded top-k values, so that it keeps its relative
+/// precision in float16). its decoding is the only way back to the served
 /// values, and the writer hashes what decoding returns, so reader and writer agree bit for bit.
 /// </summary>
 internal abstract class SoftLabelCodec
@@ -58,7 +60,7 @@ internal abstract class SoftLabelCodec
     /// <summary>A reader that decodes the stored column of <paramref name="row"/> into a dense row.</summary>
     public abstract Action<Span<float>> CreateReader(DataViewRow row, DataViewSchema.Column column);
 
-    /// <summary>The k indices with the largest probabilities (ties to the lower index), in increasing index order.</summary>
+    /// <summary>Fills <see cref="Probabilities"/> and sorts <see cref="Order"/> by decreasing probability (ties to the lower index); returns k.</summary>
     protected int SelectTopK(ReadOnlySpan<float> raw)
     {
         var p = Probabilities!;
@@ -74,9 +76,7 @@ internal abstract class SoftLabelCodec
         var order = Order!;
         for (int i = 0; i < Size; i++) order[i] = i;
         Array.Sort(order, _byProbability);
-        int k = TopK!.Value;
-        Array.Sort(order, 0, k);
-        return k;
+        return TopK!.Value;
     }
 
     private sealed class Codec<T>(int size, TeacherOutputKind teacherKind, int? topK, DataViewType itemType, Func<float, T> store, Func<T, float> load)
@@ -84,7 +84,7 @@ internal abstract class SoftLabelCodec
     {
         private VBuffer<T> _last;
 
-        public override DataViewType StoredType { get; } = new VectorDataViewType((PrimitiveDataViewType)itemType, size);
+        public override DataViewType StoredType { get; } = new VectorDataViewType((PrimitiveDataViewType)itemType, topK is null ? size : size + 1);
 
         public override void Encode(ReadOnlySpan<float> raw)
         {
@@ -96,13 +96,18 @@ internal abstract class SoftLabelCodec
                 return;
             }
             int k = SelectTopK(raw);
-            var sparse = VBufferEditor.Create(ref _last, Size, k, requireIndicesOnDense: true);
+            var sparse = VBufferEditor.Create(ref _last, Size + 1, k + 1, requireIndicesOnDense: true);
+            double tail = 0;
+            for (int j = k; j < Size; j++) tail += Probabilities![Order![j]];
+            Array.Sort(Order!, 0, k);
             for (int j = 0; j < k; j++)
             {
                 int i = Order![j];
                 sparse.Indices[j] = i;
                 sparse.Values[j] = store((float)Probabilities![i]);
             }
+            sparse.Indices[k] = Size;
+            sparse.Values[k] = store((float)tail);
             _last = sparse.Commit();
         }
 
@@ -123,21 +128,18 @@ internal abstract class SoftLabelCodec
 
         private void Decode(in VBuffer<T> stored, Span<float> served)
         {
-            if (stored.Length != Size) throw new InvalidDataException($"a stored row has {stored.Length} values instead of {Size}");
             var values = stored.GetValues();
-            if (TopK is null)
+            if (TopK is not int k)
             {
-                if (!stored.IsDense) throw new InvalidDataException("a dense output was stored as a sparse vector");
+                if (stored.Length != Size || !stored.IsDense) throw new InvalidDataException($"a stored row is not a dense vector of {Size} values");
                 for (int i = 0; i < Size; i++) served[i] = load(values[i]);
                 return;
             }
             var indices = stored.GetIndices();
-            if (stored.IsDense || values.Length != TopK) throw new InvalidDataException($"a top-{TopK} row holds {values.Length} stored values");
-            double kept = 0;
-            for (int j = 0; j < values.Length; j++) kept += load(values[j]);
-            float tail = (float)(Math.Max(0, 1 - kept) / Math.Max(1, Size - values.Length));
-            served.Fill(tail);
-            for (int j = 0; j < values.Length; j++) served[indices[j]] = load(values[j]);
+            if (stored.Length != Size + 1 || stored.IsDense || values.Length != k + 1 || indices[k] != Size)
+                throw new InvalidDataException($"a stored row is not {k} probabilities and a tail mass");
+            served.Fill(load(values[k]) / (Size - k));
+            for (int j = 0; j < k; j++) served[indices[j]] = load(values[j]);
         }
     }
 }
