@@ -11,6 +11,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 Console.WriteLine($"MLNet.Distillation teacher benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}");
 Console.WriteLine($"settings: {options}");
+Console.WriteLine($"load average at start (1, 5, 15 min): {LoadAverage()}");
 
 var data = BenchmarkData.Load(options);
 Console.WriteLine($"data: {data.Description}");
@@ -40,4 +41,9 @@ Console.WriteLine();
 Console.WriteLine("## Summary (median rows/s; ratio = Distill ÷ raw ORT at each one's best batch size)");
 Console.WriteLine();
 Report.PrintSummary(results);
+Console.WriteLine();
+Console.WriteLine($"load average at end (1, 5, 15 min): {LoadAverage()}");
 return 0;
+
+// Other work on the machine shows in wall-clock rates; the load average says how much there was (Linux only).
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

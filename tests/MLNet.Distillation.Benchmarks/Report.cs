@@ -7,10 +7,10 @@ internal static class Report
 {
     public static void PrintTeacher(TeacherResult r)
     {
-        Console.WriteLine($"| {r.Teacher.Name} | batch | median rows/s | min – max | runs | vs raw ORT |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine($"| {r.Teacher.Name} | batch | median rows/s | min – max | runs | vs raw ORT | CPU µs/row |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var m in new[] { r.Raw, r.Distill, r.ApplyOnnx, r.Upstream })
-            Console.WriteLine($"| {m.Method} | {m.BatchSize?.ToString(CultureInfo.InvariantCulture) ?? "1"} | {m.Median:N0} | {m.Min:N0} – {m.Max:N0} | {m.Runs} | {m.Median / r.Raw.Median:0.00}× |");
+            Console.WriteLine($"| {m.Method} | {m.BatchSize?.ToString(CultureInfo.InvariantCulture) ?? "1"} | {m.Median:N0} | {m.Min:N0} – {m.Max:N0} | {m.Runs} | {m.Median / r.Raw.Median:0.00}× | {m.CpuMicrosPerRow:0.00} |");
         Console.WriteLine($"\nDistill ÷ raw ORT, median of {r.Raw.Runs} back-to-back pairs: {r.PairedRatio:0.00}×");
     }
 

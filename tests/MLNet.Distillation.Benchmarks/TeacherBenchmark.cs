@@ -8,7 +8,8 @@ using MLNet.Distillation.Teachers;
 namespace MLNet.Distillation.Benchmarks;
 
 /// <summary>Median rows/s of one method at one batch size, with the spread of the repeats.</summary>
-internal sealed record Measurement(string Method, int? BatchSize, double Median, double Min, double Max, int Runs);
+/// <param name="CpuMicrosPerRow">Median process CPU time per row (all threads), in µs: the work a method does, whatever else runs on the machine.</param>
+internal sealed record Measurement(string Method, int? BatchSize, double Median, double Min, double Max, int Runs, double CpuMicrosPerRow);
 
 /// <summary>Everything measured for one teacher.</summary>
 /// <param name="PairedRatio">Median over the repeats of Distill ÷ raw ORT, each pair run back to back.</param>
@@ -72,6 +73,13 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
             var ratios = new List<double>();
             var applyRuns = new List<double>();
             var upstreamRuns = new List<double>();
+            var cpu = new Dictionary<string, List<double>> { ["raw"] = [], ["distill"] = [], ["apply"] = [], ["upstream"] = [] };
+            double Timed(string method, int rows, Action pass)
+            {
+                var (rate, cpuPerRow) = RateAndCpu(rows, pass);
+                cpu[method].Add(cpuPerRow);
+                return rate;
+            }
             for (int i = 0; i < options.Repeats; i++)
             {
                 // Raw and Distill run back to back, in alternating order, so that both see the same background load; the
@@ -79,26 +87,26 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
                 double r, d;
                 if (i % 2 == 0)
                 {
-                    r = Rate(data.Count, () => raw.Pass(bestRaw));
-                    d = Rate(data.Count, () => DistillPass(distill[bestDistill], source));
+                    r = Timed("raw", data.Count, () => raw.Pass(bestRaw));
+                    d = Timed("distill", data.Count, () => DistillPass(distill[bestDistill], source));
                 }
                 else
                 {
-                    d = Rate(data.Count, () => DistillPass(distill[bestDistill], source));
-                    r = Rate(data.Count, () => raw.Pass(bestRaw));
+                    d = Timed("distill", data.Count, () => DistillPass(distill[bestDistill], source));
+                    r = Timed("raw", data.Count, () => raw.Pass(bestRaw));
                 }
                 rawRuns.Add(r);
                 distillRuns.Add(d);
                 ratios.Add(d / r);
-                applyRuns.Add(Rate(applyRows, () => ApplyOnnxPass(apply, renamedSource)));
-                upstreamRuns.Add(Rate(data.Count, () => UpstreamPass(source)));
+                applyRuns.Add(Timed("apply", applyRows, () => ApplyOnnxPass(apply, renamedSource)));
+                upstreamRuns.Add(Timed("upstream", data.Count, () => UpstreamPass(source)));
                 Console.WriteLine($"  repeat {i + 1,2}: raw ORT {r,10:N0}   Distill {d,10:N0} ({d / r:0.00}×)   ApplyOnnxModel {applyRuns[^1],8:N0}   upstream read only {upstreamRuns[^1],11:N0} rows/s");
             }
             var result = new TeacherResult(teacher,
-                Summarise(raw == rawSpinning ? "raw InferenceSession.Run (spinning)" : "raw InferenceSession.Run", bestRaw, rawRuns),
-                Summarise("mlContext.Transforms.Distill", bestDistill, distillRuns),
-                Summarise("ApplyOnnxModel (row at a time)", null, applyRuns),
-                Summarise("upstream IDataView read only", null, upstreamRuns),
+                Summarise(raw == rawSpinning ? "raw InferenceSession.Run (spinning)" : "raw InferenceSession.Run", bestRaw, rawRuns, cpu["raw"]),
+                Summarise("mlContext.Transforms.Distill", bestDistill, distillRuns, cpu["distill"]),
+                Summarise("ApplyOnnxModel (row at a time)", null, applyRuns, cpu["apply"]),
+                Summarise("upstream IDataView read only", null, upstreamRuns, cpu["upstream"]),
                 Median(ratios), sweep);
             Console.WriteLine();
             Report.PrintTeacher(result);
@@ -124,10 +132,21 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
         return rows / watch.Elapsed.TotalSeconds;
     }
 
-    private static Measurement Summarise(string method, int? batch, List<double> runs)
+    private static Measurement Summarise(string method, int? batch, List<double> runs, List<double> cpuPerRow)
     {
         var sorted = runs.Order().ToArray();
-        return new Measurement(method, batch, Median(runs), sorted[0], sorted[^1], sorted.Length);
+        return new Measurement(method, batch, Median(runs), sorted[0], sorted[^1], sorted.Length, Median(cpuPerRow));
+    }
+
+    /// <summary>Wall-clock rows/s of one pass, and the process CPU time it took per row (µs).</summary>
+    private static (double RowsPerSecond, double CpuMicrosPerRow) RateAndCpu(int rows, Action pass)
+    {
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        pass();
+        double seconds = watch.Elapsed.TotalSeconds;
+        var used = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        return (rows / seconds, used.TotalMicroseconds / rows);
     }
 
     private static double Median(List<double> values)
