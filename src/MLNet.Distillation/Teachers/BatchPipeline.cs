@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Microsoft.ML;
 
@@ -14,10 +13,9 @@ internal sealed class BatchPipeline : IDisposable
 {
     private readonly DataViewRowCursor _upstream;
     private readonly TeacherBatch[] _slots;
-    private readonly BlockingCollection<TeacherBatch> _free;
-    private readonly BlockingCollection<TeacherBatch> _filled;
-    private readonly BlockingCollection<TeacherBatch> _scored;
-    private readonly CancellationTokenSource _cancel = new();
+    private readonly HandoffQueue<TeacherBatch> _free;
+    private readonly HandoffQueue<TeacherBatch> _filled = new();
+    private readonly HandoffQueue<TeacherBatch> _scored = new();
     private Thread? _reader;
     private Thread? _scorer;
     private volatile ExceptionDispatchInfo? _error;
@@ -26,9 +24,7 @@ internal sealed class BatchPipeline : IDisposable
     {
         _upstream = upstream;
         _slots = slots;
-        _free = new BlockingCollection<TeacherBatch>(new ConcurrentQueue<TeacherBatch>(slots));
-        _filled = new BlockingCollection<TeacherBatch>(new ConcurrentQueue<TeacherBatch>());
-        _scored = new BlockingCollection<TeacherBatch>(new ConcurrentQueue<TeacherBatch>());
+        _free = new HandoffQueue<TeacherBatch>(slots);
     }
 
     /// <summary>
@@ -39,12 +35,7 @@ internal sealed class BatchPipeline : IDisposable
     {
         if (_reader is null) Start();
         if (finished is not null) _free.Add(finished);
-        TeacherBatch? next = null;
-        try
-        {
-            if (!_scored.TryTake(out next, Timeout.Infinite, _cancel.Token)) next = null;
-        }
-        catch (OperationCanceledException) { }
+        var next = _scored.Take();
         if (next is null) _error?.Throw();
         return next;
     }
@@ -61,50 +52,50 @@ internal sealed class BatchPipeline : IDisposable
     {
         try
         {
-            while (true)
+            while (_free.Take() is { } slot)
             {
-                var slot = _free.Take(_cancel.Token);
                 int n = slot.Fill(_upstream);
                 if (n > 0) _filled.Add(slot);
                 if (n < slot.Capacity) break;
             }
         }
-        catch (OperationCanceledException) { }
         catch (Exception e) { Fail(e); }
-        finally { _filled.CompleteAdding(); }
+        finally { _filled.Complete(); }
     }
 
     private void ScoreLoop()
     {
         try
         {
-            foreach (var slot in _filled.GetConsumingEnumerable(_cancel.Token))
+            while (_filled.Take() is { } slot)
             {
                 slot.Score();
                 _scored.Add(slot);
             }
         }
-        catch (OperationCanceledException) { }
         catch (Exception e) { Fail(e); }
-        finally { _scored.CompleteAdding(); }
+        finally { _scored.Complete(); }
     }
 
     private void Fail(Exception e)
     {
         _error ??= ExceptionDispatchInfo.Capture(e);
-        _cancel.Cancel();
+        CancelAll();
+    }
+
+    private void CancelAll()
+    {
+        _free.Cancel();
+        _filled.Cancel();
+        _scored.Cancel();
     }
 
     /// <summary>Stops both threads (after the batch each may be working on) and releases the slots.</summary>
     public void Dispose()
     {
-        _cancel.Cancel();
+        CancelAll();
         _reader?.Join();
         _scorer?.Join();
         foreach (var s in _slots) s.Dispose();
-        _free.Dispose();
-        _filled.Dispose();
-        _scored.Dispose();
-        _cancel.Dispose();
     }
 }
