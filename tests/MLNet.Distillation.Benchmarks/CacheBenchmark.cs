@@ -52,11 +52,11 @@ internal static class CacheBenchmark
             int agree = 0;
             for (int r = 0; r < served.Length; r++)
             {
-                var p = Softmax(reference[r], TeacherOutputKind.Logits, 1);
+                var p = Softmax(reference[r], direct.OutputKinds[0], 1);
                 var q = Softmax(served[r], kind, 1);
                 for (int k = 0; k < p.Length; k++) maxDp = Math.Max(maxDp, Math.Abs(p[k] - q[k]));
                 kl1 += Kl(p, q);
-                kl4 += Kl(Softmax(reference[r], TeacherOutputKind.Logits, 4), Softmax(served[r], kind, 4));
+                kl4 += Kl(Softmax(reference[r], direct.OutputKinds[0], 4), Softmax(served[r], kind, 4));
                 if (ArgMax(p) == ArgMax(q)) agree++;
             }
             Console.WriteLine($"| {name} | {new FileInfo(path).Length / (double)data.Count:N1} | {writeRate:N0} | {readRate:N0} | {maxDp:0.0e+0} | {kl1 / served.Length:0.0e+0} | " +
@@ -68,7 +68,7 @@ internal static class CacheBenchmark
     private static DistillTransformer Fit(MLContext ml, IDataView source, BenchmarkTeacher teacher, BenchmarkOptions options, string? path,
         SoftLabelPrecision precision, int? topK) => ml.Transforms.Distill(new DistillOptions
         {
-            TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumnName = "Teacher", BatchSize = 256,
+            TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumns = { [teacher.OutputName] = "Teacher" }, BatchSize = 256,
             IntraOpNumThreads = options.IntraOpThreads, CachePath = path, CachePrecision = precision, CacheTopK = topK,
         }).Fit(source);
 

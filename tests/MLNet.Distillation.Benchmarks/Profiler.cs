@@ -17,7 +17,7 @@ internal static class Profiler
         var source = ml.Data.LoadFromEnumerable(data.Rows);
         using var transformer = ml.Transforms.Distill(new DistillOptions
         {
-            TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumnName = "Teacher", BatchSize = batchSize,
+            TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumns = { [teacher.OutputName] = "Teacher" }, BatchSize = batchSize,
             GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
         }).Fit(source);
         var inputs = TeacherBinder.BindInputs(transformer.Model, new DistillOptions { InputColumnName = "Features" }, source.Schema);

@@ -124,7 +124,7 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
 
     private DistillTransformer FitDistill(IDataView source, int batchSize) => _ml.Transforms.Distill(new DistillOptions
     {
-        TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumnName = "Teacher", BatchSize = batchSize,
+        TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumns = { [teacher.OutputName] = "Teacher" }, BatchSize = batchSize,
         GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
     }).Fit(source);
 
