@@ -18,8 +18,9 @@ public static partial class DistillationCatalog
     /// <param name="batchSize">Rows per ONNX Runtime call (default 256).</param>
     /// <param name="gpuDeviceId">CUDA device for the teacher, or null (default) for the CPU.</param>
     /// <param name="fallbackToCpu">When the GPU is not usable, run on the CPU with a warning in <c>MLContext.Log</c> (default true).</param>
+    /// <param name="cachePath">Soft-label cache file: the teacher runs once, later passes and later processes read its outputs from there (default null: no cache; see <see cref="DistillOptions.CachePath"/>).</param>
     public static DistillEstimator Distill(this TransformsCatalog catalog, string outputColumnName, string inputColumnName, string teacherModelPath,
-        int batchSize = 256, int? gpuDeviceId = null, bool fallbackToCpu = true)
+        int batchSize = 256, int? gpuDeviceId = null, bool fallbackToCpu = true, string? cachePath = null)
         => catalog.Distill(new DistillOptions
         {
             OutputColumnName = outputColumnName,
@@ -28,6 +29,7 @@ public static partial class DistillationCatalog
             BatchSize = batchSize,
             GpuDeviceId = gpuDeviceId,
             FallbackToCpu = fallbackToCpu,
+            CachePath = cachePath,
         });
 
     /// <summary>

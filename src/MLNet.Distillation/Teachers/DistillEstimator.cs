@@ -19,8 +19,13 @@ public sealed class DistillEstimator : IEstimator<DistillTransformer>
             throw new ArgumentException("DistillOptions.TeacherModelPath is required: the path of the teacher's .onnx file.", nameof(options));
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "DistillOptions.BatchSize must be at least 1 (typical: 64–1024).");
+        if (options.CacheTopK is int k && k < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), k, "DistillOptions.CacheTopK must be at least 1 (or null to keep every class).");
+        if (options.CachePath is null && (options.CacheTopK is not null || options.CachePrecision != SoftLabelPrecision.Float32))
+            throw new ArgumentException("DistillOptions.CacheTopK and CachePrecision apply to the soft-label cache; set DistillOptions.CachePath too.", nameof(options));
         _env = env;
         _options = options.Clone();
+        if (_options.CachePath is { } cache) _options.CachePath = Path.GetFullPath(cache);
     }
 
     /// <inheritdoc />

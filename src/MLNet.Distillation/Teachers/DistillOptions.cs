@@ -54,6 +54,27 @@ public sealed class DistillOptions
     /// <summary>ONNX Runtime inter-op threads; <c>null</c> (default) lets ONNX Runtime decide.</summary>
     public int? InterOpNumThreads { get; set; }
 
+    /// <summary>
+    /// Soft-label cache: a file (ML.NET binary format, conventionally <c>.idv</c>) that keeps the teacher's outputs so that
+    /// the teacher runs once for many student fits. <c>null</c> (default): no cache. When set, the first pass that reads a
+    /// teacher column runs the teacher over every row and writes the file atomically; every later pass — in this process
+    /// or any later one — reads the outputs from it and never runs the teacher. The file is fingerprinted by the teacher
+    /// model's bytes, the column mapping and cache settings, and every row's teacher inputs: a cache that does not match is
+    /// refused with an error saying what differs (delete the file to run the teacher again). Rows are served in the order
+    /// they were written, so a cached view cannot be shuffled by its cursor (shuffle downstream instead).
+    /// </summary>
+    public string? CachePath { get; set; }
+
+    /// <summary>Storage precision of the cached outputs (default <see cref="SoftLabelPrecision.Float32"/>: exact).</summary>
+    public SoftLabelPrecision CachePrecision { get; set; } = SoftLabelPrecision.Float32;
+
+    /// <summary>
+    /// Keep only the <c>k</c> most probable classes of the first output in the cache; the remaining probability mass is
+    /// spread evenly over the other classes, and the column then holds probabilities. <c>null</c> (default): keep all.
+    /// For many-class teachers; needs <see cref="CachePath"/>. See docs/teachers.md for the measured effect.
+    /// </summary>
+    public int? CacheTopK { get; set; }
+
     internal DistillOptions Clone() => new()
     {
         TeacherModelPath = TeacherModelPath,
@@ -68,5 +89,8 @@ public sealed class DistillOptions
         FallbackToCpu = FallbackToCpu,
         IntraOpNumThreads = IntraOpNumThreads,
         InterOpNumThreads = InterOpNumThreads,
+        CachePath = CachePath,
+        CachePrecision = CachePrecision,
+        CacheTopK = CacheTopK,
     };
 }

@@ -33,7 +33,10 @@ public sealed class DistillTransformer : ITransformer, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "DistillOptions.BatchSize must be at least 1 (typical: 64–1024).");
         BatchSize = options.BatchSize;
         OutputMap = TeacherBinder.OutputMap(model, options);
-        OutputKinds = OutputMap.Select((o, i) => TeacherBinder.DetectKind(model, options, o.OutputName, i == 0)).ToArray();
+        TeacherKinds = OutputMap.Select((o, i) => TeacherBinder.DetectKind(model, options, o.OutputName, i == 0)).ToArray();
+        OutputKinds = TeacherKinds.Select((k, i) => i == 0 && options.CacheTopK is not null ? TeacherOutputKind.Probabilities : k).ToArray();
+        if (options.CachePath is { } cachePath)
+            Cache = new SoftLabelCache(cachePath, options.CachePrecision, options.CacheTopK, env);
     }
 
     /// <summary>The loaded teacher.</summary>
@@ -51,8 +54,19 @@ public sealed class DistillTransformer : ITransformer, IDisposable
     /// <summary>Model output name → column name of each teacher column.</summary>
     public IReadOnlyList<(string OutputName, string ColumnName)> OutputMap { get; }
 
-    /// <summary>Logits or probabilities, per entry of <see cref="OutputMap"/>.</summary>
+    /// <summary>
+    /// What each teacher column holds, logits or probabilities, per entry of <see cref="OutputMap"/> (probabilities for the
+    /// first column when <see cref="DistillOptions.CacheTopK"/> is set).
+    /// </summary>
     public IReadOnlyList<TeacherOutputKind> OutputKinds { get; }
+
+    /// <summary>Path of the soft-label cache (<see cref="DistillOptions.CachePath"/>), or null without one.</summary>
+    public string? CachePath => Cache?.Path;
+
+    /// <summary>What the teacher itself writes to each output (before any top-k in the cache).</summary>
+    internal IReadOnlyList<TeacherOutputKind> TeacherKinds { get; }
+
+    internal SoftLabelCache? Cache { get; }
 
     internal void RecordScored(long rows)
     {
@@ -96,18 +110,15 @@ public sealed class DistillTransformer : ITransformer, IDisposable
                 throw new NotSupportedException($"Teacher model '{Model.ModelPath}' output '{name}' holds {info.ElementType.Name} values; teacher columns must be float32 (map only the float outputs with DistillOptions.OutputColumns).");
             var rowDims = info.Dimensions.Skip(1).ToArray();
             int size = rowDims.All(d => d > 0) ? checked((int)rowDims.Aggregate(1L, (a, b) => a * b)) : ProbeOutputSize(inputs, name, inputSchema, data);
-            outputs[j] = new OutputBinding(name, column, size, OutputKinds[j]);
+            outputs[j] = new OutputBinding(name, column, size, TeacherKinds[j]);
         }
+        if (_options.CacheTopK is int k && k >= outputs[0].RowSize)
+            throw new ArgumentException($"DistillOptions.CacheTopK is {k}, but teacher model '{Model.ModelPath}' output '{outputs[0].OutputName}' has only {outputs[0].RowSize} values per row; use a k below that, or null to keep every class.");
 
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        foreach (var o in outputs)
-        {
-            var annotations = new DataViewSchema.Annotations.Builder();
-            var kindText = o.Kind.ToString();
-            annotations.Add(OutputKindAnnotation, TextDataViewType.Instance, (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = kindText.AsMemory()));
-            builder.AddColumn(o.ColumnName, new VectorDataViewType(NumberDataViewType.Single, o.RowSize), annotations.ToAnnotations());
-        }
+        for (int j = 0; j < outputs.Length; j++)
+            builder.AddColumn(outputs[j].ColumnName, new VectorDataViewType(NumberDataViewType.Single, outputs[j].RowSize), TeacherKindAnnotation.Create(OutputKinds[j]));
         return (builder.ToSchema(), inputs, outputs);
     }
 
@@ -125,7 +136,8 @@ public sealed class DistillTransformer : ITransformer, IDisposable
         var feeds = inputs.Select((b, i) => OrtValueFor(runner.InputBuffer(i), b)).ToArray();
         try
         {
-            using var results = Model.Session.Run(null, inputs.Select(b => b.InputName).ToArray(), feeds, [outputName]);
+            using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+            using var results = Model.Session.Run(runOptions, inputs.Select(b => b.InputName).ToArray(), feeds, [outputName]);
             var shape = results[0].GetTensorTypeAndShape().Shape;
             return checked((int)shape.Skip(1).Aggregate(1L, (a, b) => a * b));
         }

@@ -45,6 +45,15 @@ internal sealed class TeacherBatchRunner : IDisposable
     /// <summary>The input buffer of model input <paramref name="i"/> (typed <c>T[]</c>).</summary>
     public Array InputBuffer(int i) => _inputBuffers[i];
 
+    /// <summary>Number of model inputs.</summary>
+    public int InputCount => _inputs.Length;
+
+    /// <summary>Values per row of model input <paramref name="i"/>.</summary>
+    public int InputRowSize(int i) => _inputs[i].RowSize;
+
+    /// <summary>Values per row of output <paramref name="j"/>.</summary>
+    public int OutputSize(int j) => _outputs[j].RowSize;
+
     /// <summary>Creates one filler per model input that copies the current row of <paramref name="row"/> into slot k of the buffers.</summary>
     public IInputFiller[] CreateFillers(DataViewRow row)
         => _inputs.Select((b, i) => (IInputFiller)Activator.CreateInstance(

@@ -68,8 +68,7 @@ public sealed class TeacherModel : IDisposable
             SessionOptions? gpuOptions = null;
             try
             {
-                gpuOptions = SessionOptions.MakeSessionOptionWithCudaProvider(device);
-                Configure(gpuOptions, intraOpNumThreads, interOpNumThreads);
+                gpuOptions = CreateSessionOptions(device, intraOpNumThreads, interOpNumThreads);
                 return new TeacherModel(full, CreateSession(full, modelPath, gpuOptions), usesGpu: true);
             }
             catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
@@ -83,16 +82,23 @@ public sealed class TeacherModel : IDisposable
             }
         }
 
-        var options = new SessionOptions();
-        Configure(options, intraOpNumThreads, interOpNumThreads);
-        return new TeacherModel(full, CreateSession(full, modelPath, options), usesGpu: false);
+        return new TeacherModel(full, CreateSession(full, modelPath, CreateSessionOptions(null, intraOpNumThreads, interOpNumThreads)), usesGpu: false);
     }
 
-    private static void Configure(SessionOptions options, int? intra, int? inter)
+    /// <summary>
+    /// The ONNX Runtime settings of every teacher session: all graph optimisations, the given thread counts, the CUDA
+    /// provider for a GPU, and intra-op threads that sleep rather than spin when idle. A Distill pass reads and copies
+    /// the next batch on another thread while ONNX Runtime computes; spinning workers would take that thread's core
+    /// (measured in docs/performance.md).
+    /// </summary>
+    internal static SessionOptions CreateSessionOptions(int? gpuDeviceId, int? intraOpNumThreads, int? interOpNumThreads, bool allowSpinning = false)
     {
+        var options = gpuDeviceId is int device ? SessionOptions.MakeSessionOptionWithCudaProvider(device) : new SessionOptions();
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-        if (intra is int i) options.IntraOpNumThreads = i;
-        if (inter is int j) options.InterOpNumThreads = j;
+        if (intraOpNumThreads is int i) options.IntraOpNumThreads = i;
+        if (interOpNumThreads is int j) options.InterOpNumThreads = j;
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", allowSpinning ? "1" : "0");
+        return options;
     }
 
     private static InferenceSession CreateSession(string full, string shownPath, SessionOptions options)

@@ -49,6 +49,18 @@ public sealed class StudentOptions
     /// </summary>
     public string? TeacherColumnName { get; set; }
 
+    /// <summary>
+    /// Several teacher columns kept separate (instead of <see cref="TeacherColumnName"/>): each batch's loss is computed once
+    /// per teacher — with that teacher as <see cref="LossContext.Teacher"/> — and the student trains on their weighted sum;
+    /// every call also sees all of them in <see cref="LossContext.Teachers"/> and <see cref="LossContext.TeacherWeights"/>.
+    /// Validation metrics compare with the teachers' weighted probability mean. <c>null</c> (default): one teacher or none.
+    /// To train on a single combined column instead, use <c>mlContext.Transforms.CombineTeachers(...)</c>.
+    /// </summary>
+    public string[]? TeacherColumnNames { get; set; }
+
+    /// <summary>Weights of <see cref="TeacherColumnNames"/>, one per column, non-negative, normalised to sum to one; <c>null</c> (default) weighs them equally.</summary>
+    public double[]? TeacherWeights { get; set; }
+
     /// <summary>Hidden layer widths (default [128]); empty gives a linear (softmax-regression) student.</summary>
     public int[] HiddenLayers { get; set; } = [128];
 

@@ -61,7 +61,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     }
 
     internal static DistillationLoss DefaultLoss(StudentOptions o)
-        => o.TeacherColumnName is null ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton();
+        => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton();
 
     /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill.</summary>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
@@ -92,8 +92,10 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         IReadOnlyList<EpochProgress> history, string lossName, int seed, TimeSpan elapsed)
     {
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
-        var labels = labelColumn is null && o.ClassNames is { } names
-            ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
+        var labels = labelColumn is null
+            ? o.ClassNames is { } names
+                ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
+                : LabelKeyValues.FromNames(Enumerable.Range(0, classCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, classCount);
         var ml = env as MLContext ?? new MLContext(seed);
         var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
@@ -106,8 +108,9 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var columns = inputSchema.ToDictionary(c => c.Name);
         if (!columns.TryGetValue(_options.FeatureColumnName, out var f) || f.Kind != SchemaShape.Column.VectorKind.Vector || f.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Student feature column '{_options.FeatureColumnName}' must exist and be a fixed-size float vector. Columns: {string.Join(", ", columns.Keys)}.");
-        if (_options.TeacherColumnName is { } t && !columns.ContainsKey(t))
-            throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
+        foreach (var t in TrainingSet.TeacherColumns(_options))
+            if (!columns.ContainsKey(t))
+                throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
         columns["Score"] = SchemaShapes.FloatVector("Score");
         columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true);
         return new SchemaShape(columns.Values);
@@ -125,6 +128,18 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
         if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
         o.TransferSet?.Validate();
+        if (o.TeacherColumnNames is { } several)
+        {
+            if (o.TeacherColumnName is not null)
+                throw new ArgumentException("Set either StudentOptions.TeacherColumnName (one teacher) or StudentOptions.TeacherColumnNames (several kept separate), not both.", nameof(o.TeacherColumnNames));
+            if (several.Length == 0 || several.Any(string.IsNullOrWhiteSpace) || several.Distinct().Count() != several.Length)
+                throw new ArgumentException($"StudentOptions.TeacherColumnNames must list distinct teacher columns (got [{string.Join(", ", several)}]); use null for no teacher.", nameof(o.TeacherColumnNames));
+            Teachers.TeacherWeighting.Normalise(o.TeacherWeights, several.Length, "StudentOptions.TeacherWeights", "teacher columns");
+        }
+        else if (o.TeacherWeights is not null)
+            throw new ArgumentException("StudentOptions.TeacherWeights weighs the columns of StudentOptions.TeacherColumnNames, which is not set.", nameof(o.TeacherWeights));
+        if (o.TeacherColumnNames is not null && o.TransferSet is not null)
+            throw new ArgumentException("StudentOptions.TransferSet works with one teacher column (TeacherColumnName); combine several teachers into one column with mlContext.Transforms.CombineTeachers(...) to use it.", nameof(o.TransferSet));
         if (o.EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "StudentOptions.EarlyStoppingPatience must be at least 1 (or null).");
     }
 }

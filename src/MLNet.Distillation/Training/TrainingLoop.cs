@@ -27,17 +27,32 @@ internal sealed class TrainingLoop
         _warn = warn;
     }
 
+    private static readonly object SeedLock = new();
+
+    /// <summary>Disposes a set of whole-data tensors however the loop ends.</summary>
+    private sealed class OwnedTensors(Tensor[] tensors) : IDisposable
+    {
+        public void Dispose() { foreach (var t in tensors) t.Dispose(); }
+    }
+
     public List<EpochProgress> History { get; } = new();
 
     public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
     {
         if (_o.NumberOfThreads is int threads) torch.set_num_threads(threads);
-        torch.manual_seed(seed);
         var (mean, std) = FeatureStatistics(train);
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
-        using var model = _o.StandardizeFeatures
-            ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
-            : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
+        MlpStudent created;
+        // TorchSharp's generator is process-wide: seeding and initialising under one lock keeps a seeded student
+        // reproducible while other students train concurrently in the same process (dropout still draws from it).
+        lock (SeedLock)
+        {
+            torch.manual_seed(seed);
+            created = _o.StandardizeFeatures
+                ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
+                : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
+        }
+        using var model = created;
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
         using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
             ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
@@ -47,6 +62,8 @@ internal sealed class TrainingLoop
         using var xAll = tensor(train.Features, [train.Rows, train.FeatureCount]);
         using var yAll = tensor(train.Labels);
         using var tAll = train.Teacher is null ? null : tensor(train.Teacher, [train.Rows, train.ClassCount]);
+        var tEach = train.Teachers.Select(t => tensor(t, [train.Rows, train.ClassCount])).ToArray();
+        using var ownedTeachers = new OwnedTensors(tEach);
 
         var rng = new Random(seed);
         int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
@@ -94,7 +111,7 @@ internal sealed class TrainingLoop
                     Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = true,
                 };
-                var terms = _loss.Compute(ctx);
+                var terms = tEach.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, tEach.Select(each => each.index_select(0, idx)).ToArray(), train);
                 var total = terms.Total;
                 optimizer.zero_grad();
                 total.backward();
@@ -174,6 +191,36 @@ internal sealed class TrainingLoop
         if (w <= 0 || History.Count < w || double.IsNaN(current.ValidationTeacherKl) || double.IsNaN(current.ValidationLogLoss)) return false;
         var past = History[^w];
         return current.ValidationTeacherKl < past.ValidationTeacherKl * 0.99 && current.ValidationLogLoss > past.ValidationLogLoss * 1.01;
+    }
+
+    /// <summary>
+    /// Several teachers kept separate: the loss once per teacher (that teacher as <see cref="LossContext.Teacher"/>, all of
+    /// them in <see cref="LossContext.Teachers"/>), each term summed over the teachers with their weights, so that a term keeps
+    /// its name in the logs and the total is Σᵢ wᵢ·loss(student, teacherᵢ).
+    /// </summary>
+    private LossTerms PerTeacherTerms(LossContext shared, Tensor[] teachers, TrainingSet set)
+    {
+        var sums = new List<KeyValuePair<string, Tensor>>();
+        for (int i = 0; i < teachers.Length; i++)
+        {
+            var terms = _loss.Compute(new LossContext
+            {
+                StudentLogits = shared.StudentLogits, Teacher = teachers[i], TeacherKind = set.TeacherKinds[i], Teachers = teachers,
+                TeacherWeights = set.TeacherWeights, Labels = shared.Labels, Features = shared.Features, Penultimate = shared.Penultimate,
+                MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras, Epoch = shared.Epoch,
+                TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
+            });
+            foreach (var (name, value) in terms.Terms)
+            {
+                var weighted = value * set.TeacherWeights[i];
+                int at = sums.FindIndex(t => t.Key == name);
+                if (at < 0) sums.Add(new(name, weighted));
+                else sums[at] = new(name, sums[at].Value + weighted);
+            }
+        }
+        var result = new LossTerms();
+        foreach (var (name, value) in sums) result.Add(name, value);
+        return result;
     }
 
     private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch

@@ -13,11 +13,24 @@ internal sealed class TrainingSet
 {
     public required float[] Features { get; init; }
     public required long[] Labels { get; init; }
+    /// <summary>
+    /// The teacher outputs the validation metrics compare with: the single teacher column, or — with several teachers kept
+    /// separate (<see cref="StudentOptions.TeacherColumnNames"/>) — their weighted probability mean.
+    /// </summary>
     public float[]? Teacher { get; init; }
     public required int Rows { get; init; }
     public required int FeatureCount { get; init; }
     public required int ClassCount { get; init; }
     public TeacherOutputKind TeacherKind { get; init; }
+
+    /// <summary>Each teacher's outputs [N, K] when several teachers are kept separate; empty otherwise.</summary>
+    public IReadOnlyList<float[]> Teachers { get; init; } = [];
+
+    /// <summary>Kind of each of <see cref="Teachers"/>.</summary>
+    public IReadOnlyList<TeacherOutputKind> TeacherKinds { get; init; } = [];
+
+    /// <summary>Weight of each of <see cref="Teachers"/>, summing to one.</summary>
+    public IReadOnlyList<double> TeacherWeights { get; init; } = [];
 
     public bool HasLabels => Labels.Any(l => l >= 0);
 
@@ -42,21 +55,25 @@ internal sealed class TrainingSet
             labelClasses = checked((int)key.Count);
         }
 
-        DataViewSchema.Column? teacher = null;
+        var teacherNames = TeacherColumns(o);
+        var teachers = new List<DataViewSchema.Column>();
+        var kinds = new List<TeacherOutputKind>();
         int? teacherClasses = null;
-        var kind = TeacherOutputKind.Logits;
-        if (o.TeacherColumnName is { } tn)
+        foreach (var tn in teacherNames)
         {
-            teacher = schema.GetColumnOrNull(tn)
+            var column = schema.GetColumnOrNull(tn)
                 ?? throw new ArgumentException($"Teacher column '{tn}' was not found. Columns: {Columns(schema)}. Add mlContext.Transforms.Distill(\"{tn}\", ...) before the trainer, or set StudentOptions.TeacherColumnName to null to train from scratch.");
-            if (teacher.Value.Type is not VectorDataViewType { IsKnownSize: true } tv || tv.ItemType != NumberDataViewType.Single)
-                throw new ArgumentException($"Teacher column '{tn}' has type {teacher.Value.Type}; it must be a fixed-size float vector with one value per class.");
+            if (column.Type is not VectorDataViewType { IsKnownSize: true } tv || tv.ItemType != NumberDataViewType.Single)
+                throw new ArgumentException($"Teacher column '{tn}' has type {column.Type}; it must be a fixed-size float vector with one value per class.");
+            if (teacherClasses is int previous && previous != tv.Size)
+                throw new ArgumentException($"Teacher column '{tn}' has {tv.Size} values per row but '{teacherNames[0]}' has {previous}. All teachers must score the same classes, in the same order.");
             teacherClasses = tv.Size;
-            kind = ReadKind(teacher.Value);
+            teachers.Add(column);
+            kinds.Add(ReadKind(column));
         }
 
         if (labelClasses is int lc && teacherClasses is int tc && lc != tc)
-            throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{o.TeacherColumnName}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
+            throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{teacherNames[0]}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
         int k = labelClasses ?? teacherClasses
             ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to know the classes.");
         if (k < 2) throw new ArgumentException($"The student needs at least two classes; label column '{o.LabelColumnName}' has {k}.");
@@ -65,16 +82,16 @@ internal sealed class TrainingSet
 
         var cols = new List<DataViewSchema.Column> { feature };
         if (label is { } lcol) cols.Add(lcol);
-        if (teacher is { } tcol) cols.Add(tcol);
+        cols.AddRange(teachers);
 
         var features = new List<float>();
         var labels = new List<long>();
-        var teacherValues = teacher is null ? null : new List<float>();
+        var teacherValues = teachers.Select(_ => new List<float>()).ToArray();
         using (var cursor = data.GetRowCursor(cols))
         {
             var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
             var lGetter = label is { } lc2 ? cursor.GetGetter<uint>(lc2) : null;
-            var tGetter = teacher is { } tc2 ? cursor.GetGetter<VBuffer<float>>(tc2) : null;
+            var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
             VBuffer<float> fb = default, tb = default;
             uint key = 0;
             var row = new float[f];
@@ -86,23 +103,52 @@ internal sealed class TrainingSet
                 features.AddRange(row);
                 if (lGetter is not null) { lGetter(ref key); labels.Add(key == 0 ? -1 : key - 1); }
                 else labels.Add(-1);
-                if (tGetter is not null)
+                for (int i = 0; i < tGetters.Length; i++)
                 {
-                    tGetter(ref tb);
+                    tGetters[i](ref tb);
                     Dense(tb, trow);
-                    teacherValues!.AddRange(trow);
+                    teacherValues[i].AddRange(trow);
                 }
             }
         }
         int n = labels.Count;
         if (n == 0) throw new ArgumentException("The training data has no rows.");
         CheckFinite(features, $"feature column '{o.FeatureColumnName}'", f);
-        if (teacherValues is not null) CheckFinite(teacherValues, $"teacher column '{o.TeacherColumnName}'", k);
+        for (int i = 0; i < teachers.Count; i++) CheckFinite(teacherValues[i], $"teacher column '{teacherNames[i]}'", k);
+        var arrays = teacherValues.Select(v => v.ToArray()).ToArray();
+        if (o.TeacherColumnNames is not null)
+        {
+            var weights = TeacherWeighting.Normalise(o.TeacherWeights, arrays.Length, "StudentOptions.TeacherWeights", "teacher columns");
+            return new TrainingSet
+            {
+                Features = features.ToArray(), Labels = labels.ToArray(), Rows = n, FeatureCount = f, ClassCount = k,
+                Teacher = ProbabilityMean(arrays, kinds, weights, k), TeacherKind = TeacherOutputKind.Probabilities,
+                Teachers = arrays, TeacherKinds = kinds, TeacherWeights = weights,
+            };
+        }
         return new TrainingSet
         {
-            Features = features.ToArray(), Labels = labels.ToArray(), Teacher = teacherValues?.ToArray(),
-            Rows = n, FeatureCount = f, ClassCount = k, TeacherKind = kind,
+            Features = features.ToArray(), Labels = labels.ToArray(), Teacher = arrays.FirstOrDefault(),
+            Rows = n, FeatureCount = f, ClassCount = k, TeacherKind = kinds.FirstOrDefault(),
         };
+    }
+
+    /// <summary>The teacher columns the options name: <see cref="StudentOptions.TeacherColumnNames"/>, or the single one, or none.</summary>
+    public static string[] TeacherColumns(StudentOptions o)
+        => o.TeacherColumnNames ?? (o.TeacherColumnName is { } single ? [single] : []);
+
+    private static float[] ProbabilityMean(float[][] teachers, IReadOnlyList<TeacherOutputKind> kinds, double[] weights, int k)
+    {
+        var combiner = new TeacherCombiner(kinds.ToArray(), weights, TeacherCombination.ProbabilityMean, k);
+        int rows = teachers[0].Length / k;
+        var result = new float[teachers[0].Length];
+        var row = teachers.Select(_ => new float[k]).ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < teachers.Length; i++) Array.Copy(teachers[i], (long)r * k, row[i], 0, k);
+            combiner.Combine(row, result.AsSpan(r * k, k));
+        }
+        return result;
     }
 
     /// <summary>Splits off a seeded random fraction of rows.</summary>
@@ -119,14 +165,24 @@ internal sealed class TrainingSet
     {
         var f = new float[rows.Length * FeatureCount];
         var l = new long[rows.Length];
-        var t = Teacher is null ? null : new float[rows.Length * ClassCount];
         for (int i = 0; i < rows.Length; i++)
         {
             Array.Copy(Features, (long)rows[i] * FeatureCount, f, (long)i * FeatureCount, FeatureCount);
             l[i] = Labels[rows[i]];
-            if (t is not null) Array.Copy(Teacher!, (long)rows[i] * ClassCount, t, (long)i * ClassCount, ClassCount);
         }
-        return new TrainingSet { Features = f, Labels = l, Teacher = t, Rows = rows.Length, FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind };
+        return new TrainingSet
+        {
+            Features = f, Labels = l, Teacher = Teacher is null ? null : SubsetRows(Teacher, rows), Rows = rows.Length,
+            FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind,
+            Teachers = Teachers.Select(t => SubsetRows(t, rows)).ToArray(), TeacherKinds = TeacherKinds, TeacherWeights = TeacherWeights,
+        };
+    }
+
+    private float[] SubsetRows(float[] values, int[] rows)
+    {
+        var result = new float[rows.Length * ClassCount];
+        for (int i = 0; i < rows.Length; i++) Array.Copy(values, (long)rows[i] * ClassCount, result, (long)i * ClassCount, ClassCount);
+        return result;
     }
 
     private static TeacherOutputKind ReadKind(DataViewSchema.Column column)

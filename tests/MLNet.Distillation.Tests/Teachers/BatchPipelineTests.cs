@@ -1,0 +1,108 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Distillation.Teachers;
+using static MLNet.Distillation.Tests.TestData;
+
+namespace MLNet.Distillation.Tests.Teachers;
+
+/// <summary>The overlapped teacher pass: bounded read-ahead, early disposal, errors from the background threads.</summary>
+public class BatchPipelineTests
+{
+    private readonly MLContext _ml = new(seed: 1);
+
+    [Fact]
+    public void ReadingOneRowScoresAtMostTheBatchesInFlight()
+    {
+        var data = Wine(_ml);
+        var transformer = _ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 10).Fit(data);
+        var output = transformer.Transform(data);
+        using (var cursor = output.GetRowCursor([output.Schema["T"]]))
+        {
+            Assert.True(cursor.MoveNext());
+            VBuffer<float> v = default;
+            cursor.GetGetter<VBuffer<float>>(output.Schema["T"])(ref v);
+        }
+        // Read-ahead is bounded by the batch slots in flight, not by the data set (178 rows).
+        Assert.InRange(transformer.RowsScored, 10, BatchedTeacherCursor.Slots * 10);
+    }
+
+    [Fact]
+    public void CursorDisposedEarlyLeavesTheTransformerUsable()
+    {
+        var data = Wine(_ml);
+        var transformer = _ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 8).Fit(data);
+        var output = transformer.Transform(data);
+        for (int i = 0; i < 5; i++)
+        {
+            using var cursor = output.GetRowCursor([output.Schema["T"]]);
+            for (int r = 0; r < 20 && cursor.MoveNext(); r++) { }
+        }
+        Assert.Equal(178, ReadVectors(output, "T").Length);
+    }
+
+    [Fact]
+    public void MoveNextAfterTheEndKeepsReturningFalse()
+    {
+        var data = Wine(_ml);
+        var output = _ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 100).Fit(data).Transform(data);
+        using var cursor = output.GetRowCursor([output.Schema["T"]]);
+        int rows = 0;
+        while (cursor.MoveNext()) rows++;
+        Assert.Equal(178, rows);
+        Assert.False(cursor.MoveNext());
+        Assert.Equal(177, cursor.Position);
+    }
+
+    [Fact]
+    public void RowIdsFollowTheUpstreamRows()
+    {
+        var data = Wine(_ml);
+        var output = _ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 7).Fit(data).Transform(data);
+        var expected = new List<DataViewRowId>();
+        using (var c = data.GetRowCursor([]))
+        {
+            var id = c.GetIdGetter();
+            DataViewRowId v = default;
+            while (c.MoveNext()) { id(ref v); expected.Add(v); }
+        }
+        var actual = new List<DataViewRowId>();
+        using (var c = output.GetRowCursor([output.Schema["T"]]))
+        {
+            var id = c.GetIdGetter();
+            DataViewRowId v = default;
+            while (c.MoveNext()) { id(ref v); actual.Add(v); }
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    public sealed class FeaturesIn
+    {
+        [VectorType(13)] public float[] Features { get; set; } = [];
+    }
+
+    public sealed class CheckedOut
+    {
+        [VectorType(13)] public float[] Checked { get; set; } = [];
+    }
+
+    [Fact]
+    public void AnUpstreamErrorOnTheReaderThreadReachesTheConsumer()
+    {
+        int seen = 0;
+        var failing = _ml.Transforms.CustomMapping<FeaturesIn, CheckedOut>((i, o) =>
+        {
+            if (++seen == 100) throw new InvalidDataException("bad row 100 upstream");
+            o.Checked = i.Features;
+        }, contractName: null);
+        var data = failing.Fit(Wine(_ml)).Transform(Wine(_ml));
+        var output = _ml.Transforms.Distill("T", "Checked", WineTeacher, batchSize: 16).Fit(data).Transform(data);
+        var e = Assert.ThrowsAny<Exception>(() => ReadVectors(output, "T"));
+        // ML.NET may wrap the mapping's exception (its own cursor set); the original must be in the chain.
+        Assert.Contains(Chain(e), x => x is InvalidDataException && x.Message == "bad row 100 upstream");
+    }
+
+    private static IEnumerable<Exception> Chain(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException) yield return e;
+    }
+}
