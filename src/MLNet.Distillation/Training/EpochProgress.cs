@@ -59,7 +59,7 @@ public sealed record EpochProgress
         if (!double.IsNaN(ValidationLogLoss)) parts.Add($"val logloss {ValidationLogLoss.ToString("F4", inv)}");
         if (!double.IsNaN(ValidationTeacherAgreement)) parts.Add($"val agreement {ValidationTeacherAgreement.ToString("P2", inv)}");
         if (TeacherTime > TimeSpan.Zero) parts.Add($"teacher {TeacherTime.TotalSeconds.ToString("F1", inv)}s / student {StudentTime.TotalSeconds.ToString("F1", inv)}s");
-        if (TeacherHackingSuspected) parts.Add("TEACHER HACKING SUSPECTED");
+        if (TeacherHackingSuspected) parts.Add("teacher hacking suspected");
         parts.Add($"lr {LearningRate.ToString("G3", inv)}");
         parts.Add($"{Elapsed.TotalSeconds.ToString("F1", inv)}s");
         return string.Join(" | ", parts) + (IsBest ? " *" : "");
