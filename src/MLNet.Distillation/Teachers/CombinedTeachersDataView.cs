@@ -30,36 +30,16 @@ internal sealed class CombinedTeachersDataView(IDataView input, CombinedTeachers
     }
 
     /// <summary>Serves the input columns of <c>input</c> and computes the combined column from its teacher columns.</summary>
-    private sealed class Row : DataViewRow
+    private sealed class Row(DataViewRow input, CombinedTeachersBinding binding, HashSet<int> active)
+        : AppendedColumnsRow(input, binding.Schema, active)
     {
-        private readonly DataViewRow _input;
-        private readonly CombinedTeachersBinding _binding;
-        private readonly HashSet<int> _active;
-
-        public Row(DataViewRow input, CombinedTeachersBinding binding, HashSet<int> active)
+        protected override Delegate AppendedGetter(int appended)
         {
-            _input = input;
-            _binding = binding;
-            _active = active;
-        }
-
-        public override DataViewSchema Schema => _binding.Schema;
-        public override long Position => _input.Position;
-        public override long Batch => _input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => _active.Contains(column.Index);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (!_active.Contains(column.Index))
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested when this row was created.");
-            if (column.Index < _binding.InputCount) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-
-            var getters = _binding.TeacherIndices.Select(i => _input.GetGetter<VBuffer<float>>(_input.Schema[i])).ToArray();
+            var getters = binding.TeacherIndices.Select(i => Input.GetGetter<VBuffer<float>>(Input.Schema[i])).ToArray();
             var values = new VBuffer<float>[getters.Length];
-            var dense = getters.Select(_ => new float[_binding.Classes]).ToArray();
-            var combiner = _binding.CreateCombiner();
-            int size = _binding.Classes;
+            var dense = getters.Select(_ => new float[binding.Classes]).ToArray();
+            var combiner = binding.CreateCombiner();
+            int size = binding.Classes;
             ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
             {
                 for (int i = 0; i < getters.Length; i++)
@@ -71,7 +51,7 @@ internal sealed class CombinedTeachersDataView(IDataView input, CombinedTeachers
                 combiner.Combine(dense, editor.Values);
                 value = editor.Commit();
             };
-            return (ValueGetter<TValue>)(Delegate)getter;
+            return getter;
         }
     }
 

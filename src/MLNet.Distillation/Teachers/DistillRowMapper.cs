@@ -29,34 +29,16 @@ internal sealed class DistillRowMapper(DistillTransformer parent, DataViewSchema
     public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
         => new Row(this, input, activeColumns.Select(c => c.Index).ToHashSet());
 
-    private sealed class Row : DataViewRow
+    private sealed class Row(DistillRowMapper mapper, DataViewRow input, HashSet<int> active)
+        : AppendedColumnsRow(input, mapper.OutputSchema, active)
     {
-        private readonly DistillRowMapper _mapper;
-        private readonly DataViewRow _input;
-        private readonly HashSet<int> _active;
         private TeacherBatchRunner? _runner;
         private IInputFiller[]? _fillers;
         private long _scoredPosition = -1;
 
-        public Row(DistillRowMapper mapper, DataViewRow input, HashSet<int> active)
+        protected override Delegate AppendedGetter(int j)
         {
-            _mapper = mapper;
-            _input = input;
-            _active = active;
-        }
-
-        public override DataViewSchema Schema => _mapper.OutputSchema;
-        public override long Position => _input.Position;
-        public override long Batch => _input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => _active.Contains(column.Index);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            int inputCount = _mapper.InputSchema.Count;
-            if (column.Index < inputCount) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-            int j = column.Index - inputCount;
-            int size = _mapper.Outputs[j].RowSize;
+            int size = mapper.Outputs[j].RowSize;
             ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
             {
                 EnsureScored();
@@ -64,20 +46,20 @@ internal sealed class DistillRowMapper(DistillTransformer parent, DataViewSchema
                 _runner!.OutputBuffers[j].AsSpan(0, size).CopyTo(editor.Values);
                 value = editor.Commit();
             };
-            return (ValueGetter<TValue>)(Delegate)getter;
+            return getter;
         }
 
         private void EnsureScored()
         {
             if (_runner is null)
             {
-                _runner = new TeacherBatchRunner(_mapper.Parent.Model, _mapper.Inputs, _mapper.Outputs, 1, _mapper.Parent.RecordScored);
-                _fillers = _runner.CreateFillers(_input);
+                _runner = new TeacherBatchRunner(mapper.Parent.Model, mapper.Inputs, mapper.Outputs, 1, mapper.Parent.RecordScored);
+                _fillers = _runner.CreateFillers(Input);
             }
-            if (_scoredPosition == _input.Position) return;
+            if (_scoredPosition == Input.Position) return;
             foreach (var f in _fillers!) f.Fill(0);
             _runner.Run(1);
-            _scoredPosition = _input.Position;
+            _scoredPosition = Input.Position;
         }
 
         protected override void Dispose(bool disposing)
