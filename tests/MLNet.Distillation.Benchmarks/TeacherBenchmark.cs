@@ -13,7 +13,7 @@ internal sealed record Measurement(string Method, int? BatchSize, double Median,
 
 /// <summary>Everything measured for one teacher.</summary>
 /// <param name="PairedRatio">Median over the repeats of Distill ÷ raw ORT, each pair run back to back.</param>
-internal sealed record TeacherResult(BenchmarkTeacher Teacher, Measurement Raw, Measurement RawWithCopy, Measurement Distill, Measurement ApplyOnnx, Measurement Upstream,
+internal sealed record TeacherResult(BenchmarkTeacher Teacher, Measurement Raw, Measurement RawConcurrent, Measurement RawWithCopy, Measurement Distill, Measurement ApplyOnnx, Measurement Upstream,
     double PairedRatio, IReadOnlyList<(int Batch, double Raw, double Distill)> Sweep);
 
 /// <summary>
@@ -29,8 +29,10 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
         Console.WriteLine($"## {teacher.Name}: {teacher.Description}");
         var source = _ml.Data.LoadFromEnumerable(data.Rows);
         // Raw ONNX Runtime gets its best setting of intra-op spinning (Distill's sessions never spin; see TeacherModel).
-        using var rawQuiet = new RawOrtRunner(teacher, data, options, allowSpinning: false);
-        using var rawSpinning = new RawOrtRunner(teacher, data, options, allowSpinning: true);
+        using var rawQuiet = new RawOrtRunner(teacher, data, options, allowSpinning: false, options.IntraOpThreads);
+        using var rawSpinning = new RawOrtRunner(teacher, data, options, allowSpinning: true, options.IntraOpThreads);
+        using var rawSingle = new RawOrtRunner(teacher, data, options, allowSpinning: false, intraOpThreads: 1);
+        int workers = options.IntraOpThreads ?? Environment.ProcessorCount;
         var distill = options.BatchSizes.ToDictionary(b => b, b => FitDistill(source, b));
         try
         {
@@ -47,22 +49,27 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
             // Warm-up: JIT, ONNX Runtime arenas and thread pools.
             rawQuiet.Pass(options.BatchSizes[0]);
             rawSpinning.Pass(options.BatchSizes[0]);
+            rawSingle.PassConcurrent(options.BatchSizes[0], workers);
             foreach (var (_, t) in distill) DistillPass(t, source);
             ApplyOnnxPass(apply, renamedSource);
             UpstreamPass(source);
 
             var sweep = new List<(int, double, double)>();
+            var concurrentSweep = new List<(int Batch, double Rate)>();
             var rawConfigs = new List<(int Batch, RawOrtRunner Runner, double Rate)>();
             foreach (var b in options.BatchSizes)
             {
                 double quiet = Rate(data.Count, () => rawQuiet.Pass(b));
                 double d = Rate(data.Count, () => DistillPass(distill[b], source));
                 double spinning = Rate(data.Count, () => rawSpinning.Pass(b));
+                double concurrent = Rate(data.Count, () => rawSingle.PassConcurrent(b, workers));
                 rawConfigs.Add((b, rawQuiet, quiet));
                 rawConfigs.Add((b, rawSpinning, spinning));
+                concurrentSweep.Add((b, concurrent));
                 sweep.Add((b, Math.Max(quiet, spinning), d));
-                Console.WriteLine($"  sweep batch {b,5}: raw ORT {quiet,10:N0} rows/s (spinning {spinning,10:N0})   Distill {d,10:N0} rows/s   ({d / Math.Max(quiet, spinning):P1})");
+                Console.WriteLine($"  sweep batch {b,5}: raw ORT {quiet,10:N0} rows/s (spinning {spinning,10:N0}; {workers} single-thread calls at once {concurrent,10:N0})   Distill {d,10:N0} rows/s   ({d / Math.Max(quiet, spinning):P1})");
             }
+            int bestConcurrent = concurrentSweep.MaxBy(c => c.Rate).Batch;
             var bestRawConfig = rawConfigs.MaxBy(c => c.Rate);
             var raw = bestRawConfig.Runner;
             int bestRaw = bestRawConfig.Batch, bestDistill = sweep.MaxBy(s => s.Item3).Item1;
@@ -74,7 +81,8 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
             var applyRuns = new List<double>();
             var upstreamRuns = new List<double>();
             var copyRuns = new List<double>();
-            var cpu = new Dictionary<string, List<double>> { ["raw"] = [], ["copy"] = [], ["distill"] = [], ["apply"] = [], ["upstream"] = [] };
+            var concurrentRuns = new List<double>();
+            var cpu = new Dictionary<string, List<double>> { ["raw"] = [], ["concurrent"] = [], ["copy"] = [], ["distill"] = [], ["apply"] = [], ["upstream"] = [] };
             double Timed(string method, int rows, Action pass)
             {
                 var (rate, cpuPerRow) = RateAndCpu(rows, pass);
@@ -102,10 +110,12 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
                 applyRuns.Add(Timed("apply", applyRows, () => ApplyOnnxPass(apply, renamedSource)));
                 upstreamRuns.Add(Timed("upstream", data.Count, () => UpstreamPass(source)));
                 copyRuns.Add(Timed("copy", data.Count, () => raw.PassCopyingRows(bestRaw)));
+                concurrentRuns.Add(Timed("concurrent", data.Count, () => rawSingle.PassConcurrent(bestConcurrent, workers)));
                 Console.WriteLine($"  repeat {i + 1,2}: raw ORT {r,10:N0}   Distill {d,10:N0} ({d / r:0.00}×)   ApplyOnnxModel {applyRuns[^1],8:N0}   upstream read only {upstreamRuns[^1],11:N0} rows/s");
             }
             var result = new TeacherResult(teacher,
                 Summarise(raw == rawSpinning ? "raw InferenceSession.Run (spinning)" : "raw InferenceSession.Run", bestRaw, rawRuns, cpu["raw"]),
+                Summarise($"raw InferenceSession.Run, {workers} single-thread calls at once", bestConcurrent, concurrentRuns, cpu["concurrent"]),
                 Summarise("raw InferenceSession.Run, rows copied from float[]s", bestRaw, copyRuns, cpu["copy"]),
                 Summarise("mlContext.Transforms.Distill", bestDistill, distillRuns, cpu["distill"]),
                 Summarise("ApplyOnnxModel (row at a time)", null, applyRuns, cpu["apply"]),
@@ -125,7 +135,9 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
     private DistillTransformer FitDistill(IDataView source, int batchSize) => _ml.Transforms.Distill(new DistillOptions
     {
         TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumns = { [teacher.OutputName] = "Teacher" }, BatchSize = batchSize,
-        GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
+        GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false,
+        // The same thread budget as raw ORT's intra-op threads, spent as Distill spends it by default: one batch per thread.
+        IntraOpNumThreads = options.IntraOpThreads is null ? null : 1, ConcurrentBatches = options.IntraOpThreads,
     }).Fit(source);
 
     private static double Rate(int rows, Action pass)
@@ -199,9 +211,9 @@ internal sealed class RawOrtRunner : IDisposable
     private readonly Dictionary<int, float[]> _inputs = new();
 
     /// <summary>A session with exactly the settings Distill's sessions get, except that spinning may be turned on.</summary>
-    public RawOrtRunner(BenchmarkTeacher teacher, BenchmarkData data, BenchmarkOptions options, bool allowSpinning)
+    public RawOrtRunner(BenchmarkTeacher teacher, BenchmarkData data, BenchmarkOptions options, bool allowSpinning, int? intraOpThreads)
     {
-        using var so = TeacherModel.CreateSessionOptions(options.GpuDeviceId, options.IntraOpThreads, null, allowSpinning);
+        using var so = TeacherModel.CreateSessionOptions(options.GpuDeviceId, intraOpThreads, null, allowSpinning);
         _session = new InferenceSession(teacher.ModelPath, so);
         _data = data;
         _inputNames = [teacher.InputName];
@@ -230,6 +242,32 @@ internal sealed class RawOrtRunner : IDisposable
             sink += output[0];
         }
         return sink;
+    }
+
+    /// <summary>
+    /// The ceiling for data parallelism: <paramref name="workers"/> threads call <c>Run</c> at once on the shared session,
+    /// each on the next unclaimed batch of the contiguous array, into an output buffer of its own.
+    /// </summary>
+    public float PassConcurrent(int batchSize, int workers)
+    {
+        int next = -1, batches = (_data.Count + batchSize - 1) / batchSize;
+        var sinks = new float[workers];
+        var threads = Enumerable.Range(0, workers).Select(w => new Thread(() =>
+        {
+            var output = new float[batchSize * _outputSize];
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches)
+            {
+                int start = b * batchSize, n = Math.Min(batchSize, _data.Count - start);
+                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _data.Contiguous.AsMemory(start * BenchmarkData.RowSize, n * BenchmarkData.RowSize), [n, .. _rowShape]);
+                using var result = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.AsMemory(0, n * _outputSize), [n, _outputSize]);
+                _session.Run(null, _inputNames, [input], _outputNames, [result]);
+                sinks[w] += output[0];
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        return sinks.Sum();
     }
 
     /// <summary>

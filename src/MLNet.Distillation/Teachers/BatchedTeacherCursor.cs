@@ -11,9 +11,6 @@ namespace MLNet.Distillation.Teachers;
 /// </summary>
 internal sealed class BatchedTeacherCursor : DataViewRowCursor
 {
-    /// <summary>Batch slots in flight: one being read, one being scored, one being served.</summary>
-    public const int Slots = 3;
-
     private readonly DataViewRowCursor _upstream;
     private readonly DataViewSchema _schema;
     private readonly HashSet<int> _active;
@@ -40,13 +37,15 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
         _activeOutputs = activeOutputs;
         _inputCount = upstream.Schema.Count;
         _capacity = parent.BatchSize;
+        // Slots in flight: one per worker (being read or scored), one scored and waiting, one being served.
+        int slotCount = parent.ConcurrentBatches + 2;
         var activeBindings = outputs.Where((_, j) => activeOutputs[j]).ToArray();
-        foreach (var i in passThrough) _buffers[i] = ColumnBuffer.Create(upstream, upstream.Schema[i], Slots * _capacity);
-        _ids = new ScalarColumnBuffer<DataViewRowId>(upstream.GetIdGetter(), Slots * _capacity);
-        var slots = new TeacherBatch[Slots];
+        foreach (var i in passThrough) _buffers[i] = ColumnBuffer.Create(upstream, upstream.Schema[i], slotCount * _capacity);
+        _ids = new ScalarColumnBuffer<DataViewRowId>(upstream.GetIdGetter(), slotCount * _capacity);
+        var slots = new TeacherBatch[slotCount];
         try
         {
-            for (int s = 0; s < Slots; s++)
+            for (int s = 0; s < slotCount; s++)
                 slots[s] = new TeacherBatch(s, new TeacherBatchRunner(parent.Model, inputs, activeBindings, _capacity, parent.RecordScored),
                     upstream, [.. _buffers.Values, _ids]);
         }
@@ -55,7 +54,7 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
             foreach (var s in slots) s?.Dispose();
             throw;
         }
-        _pipeline = new BatchPipeline(upstream, slots);
+        _pipeline = new BatchPipeline(upstream, slots, parent.ConcurrentBatches);
     }
 
     public override DataViewSchema Schema => _schema;

@@ -19,6 +19,10 @@ public sealed class DistillEstimator : IEstimator<DistillTransformer>
             throw new ArgumentException("DistillOptions.TeacherModelPath is required: the path of the teacher's .onnx file.", nameof(options));
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "DistillOptions.BatchSize must be at least 1 (typical: 64–1024).");
+        if (options.ConcurrentBatches is int c && c < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), c, "DistillOptions.ConcurrentBatches must be at least 1 (or null to let Distill choose).");
+        if (options.IntraOpNumThreads is int t && t < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), t, "DistillOptions.IntraOpNumThreads must be at least 1 (or null to let Distill choose).");
         if (options.CacheTopK is int k && k < 1)
             throw new ArgumentOutOfRangeException(nameof(options), k, "DistillOptions.CacheTopK must be at least 1 (or null to keep every class).");
         if (options.CachePath is null && (options.CacheTopK is not null || options.CachePrecision != SoftLabelPrecision.Float32))
@@ -69,6 +73,6 @@ public sealed class DistillEstimator : IEstimator<DistillTransformer>
     {
         using var ch = _env.Start("Distill");
         return TeacherModel.Load(_options.TeacherModelPath, _options.GpuDeviceId, _options.FallbackToCpu,
-            _options.IntraOpNumThreads, _options.InterOpNumThreads, msg => ch.Warning(MessageSensitivity.None, msg));
+            _options.EffectiveIntraOpNumThreads, _options.InterOpNumThreads, msg => ch.Warning(MessageSensitivity.None, msg));
     }
 }

@@ -48,8 +48,21 @@ public sealed class DistillOptions
     /// <summary>When the GPU cannot be used, run on the CPU with a warning through <c>MLContext.Log</c> instead of throwing (default true).</summary>
     public bool FallbackToCpu { get; set; } = true;
 
-    /// <summary>ONNX Runtime intra-op threads; <c>null</c> (default) lets ONNX Runtime decide.</summary>
+    /// <summary>
+    /// ONNX Runtime intra-op threads of each teacher call. <c>null</c> (default): on the CPU, the cores divided among the
+    /// <see cref="ConcurrentBatches"/> (one thread per call when every core scores a batch of its own); on a GPU, ONNX
+    /// Runtime's default.
+    /// </summary>
     public int? IntraOpNumThreads { get; set; }
+
+    /// <summary>
+    /// How many batches the teacher scores at the same time, each on a thread of its own (all share one ONNX Runtime
+    /// session). <c>null</c> (default): on the CPU with <see cref="IntraOpNumThreads"/> unset, one per core, each call
+    /// single-threaded — parallelism across batches instead of inside each operator, which keeps every core busy without
+    /// the per-operator synchronisation of ONNX Runtime's thread pool (measured in docs/performance.md); otherwise 1.
+    /// Memory grows with it: <c>(ConcurrentBatches + 2) × BatchSize</c> rows are in flight per cursor.
+    /// </summary>
+    public int? ConcurrentBatches { get; set; }
 
     /// <summary>ONNX Runtime inter-op threads; <c>null</c> (default) lets ONNX Runtime decide.</summary>
     public int? InterOpNumThreads { get; set; }
@@ -88,9 +101,18 @@ public sealed class DistillOptions
         GpuDeviceId = GpuDeviceId,
         FallbackToCpu = FallbackToCpu,
         IntraOpNumThreads = IntraOpNumThreads,
+        ConcurrentBatches = ConcurrentBatches,
         InterOpNumThreads = InterOpNumThreads,
         CachePath = CachePath,
         CachePrecision = CachePrecision,
         CacheTopK = CacheTopK,
     };
+
+    /// <summary>Batches scored at once, as <see cref="ConcurrentBatches"/> resolves on this machine.</summary>
+    internal int EffectiveConcurrentBatches
+        => ConcurrentBatches ?? (GpuDeviceId is null && IntraOpNumThreads is null ? Environment.ProcessorCount : 1);
+
+    /// <summary>Intra-op threads per teacher call, as <see cref="IntraOpNumThreads"/> resolves (null: ONNX Runtime's default).</summary>
+    internal int? EffectiveIntraOpNumThreads
+        => IntraOpNumThreads ?? (GpuDeviceId is null ? Math.Max(1, Environment.ProcessorCount / EffectiveConcurrentBatches) : null);
 }

@@ -32,6 +32,7 @@ public sealed class DistillTransformer : ITransformer, IDisposable
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "DistillOptions.BatchSize must be at least 1 (typical: 64–1024).");
         BatchSize = options.BatchSize;
+        ConcurrentBatches = options.EffectiveConcurrentBatches;
         OutputMap = TeacherBinder.OutputMap(model, options);
         TeacherKinds = OutputMap.Select((o, i) => TeacherBinder.DetectKind(model, options, o.OutputName, i == 0)).ToArray();
         OutputKinds = TeacherKinds.Select((k, i) => i == 0 && options.CacheTopK is not null ? TeacherOutputKind.Probabilities : k).ToArray();
@@ -44,6 +45,9 @@ public sealed class DistillTransformer : ITransformer, IDisposable
 
     /// <summary>Rows per ONNX Runtime call.</summary>
     public int BatchSize { get; }
+
+    /// <summary>Batches the teacher scores at the same time (<see cref="DistillOptions.ConcurrentBatches"/> as resolved).</summary>
+    public int ConcurrentBatches { get; }
 
     /// <summary>Number of rows the teacher has scored so far through this transformer (all cursors).</summary>
     public long RowsScored => Interlocked.Read(ref _rowsScored);

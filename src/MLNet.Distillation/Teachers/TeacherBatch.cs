@@ -27,6 +27,9 @@ internal sealed class TeacherBatch : IDisposable
 
     public int Capacity => Runner.Capacity;
 
+    /// <summary>True once the teacher has scored the slot's current rows (guarded by the owning <see cref="BatchPipeline"/>).</summary>
+    public bool IsScored { get; set; }
+
     /// <summary>Rows in the slot after the last <see cref="Fill"/>.</summary>
     public int Count { get; private set; }
 

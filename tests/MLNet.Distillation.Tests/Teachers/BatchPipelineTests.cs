@@ -5,7 +5,7 @@ using static MLNet.Distillation.Tests.TestData;
 
 namespace MLNet.Distillation.Tests.Teachers;
 
-/// <summary>The overlapped teacher pass: bounded read-ahead, early disposal, errors from the background threads.</summary>
+/// <summary>The overlapped teacher pass: bounded read-ahead, row order with concurrent batches, early disposal, errors from the worker threads.</summary>
 public class BatchPipelineTests
 {
     private readonly MLContext _ml = new(seed: 1);
@@ -22,8 +22,9 @@ public class BatchPipelineTests
             VBuffer<float> v = default;
             cursor.GetGetter<VBuffer<float>>(output.Schema["T"])(ref v);
         }
-        // Read-ahead is bounded by the batch slots in flight, not by the data set (178 rows).
-        Assert.InRange(transformer.RowsScored, 10, BatchedTeacherCursor.Slots * 10);
+        // Read-ahead is bounded by the batch slots in flight (one per worker, one scored and waiting, one served), not by
+        // the data set (178 rows).
+        Assert.InRange(transformer.RowsScored, 10, (transformer.ConcurrentBatches + 2) * 10);
     }
 
     [Fact]
@@ -53,11 +54,60 @@ public class BatchPipelineTests
         Assert.Equal(177, cursor.Position);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void RowsKeepTheirOrderWhateverTheNumberOfConcurrentBatches(int concurrent)
+    {
+        var data = Wine(_ml);
+        var reference = ReadVectors(_ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 178).Fit(data).Transform(data), "T");
+        using var transformer = _ml.Transforms.Distill(new DistillOptions
+        {
+            TeacherModelPath = WineTeacher, InputColumnName = "Features", OutputColumnName = "T", BatchSize = 3, ConcurrentBatches = concurrent,
+        }).Fit(data);
+        Assert.Equal(concurrent, transformer.ConcurrentBatches);
+        for (int pass = 0; pass < 3; pass++)
+        {
+            var rows = ReadVectors(transformer.Transform(data), "T");
+            Assert.Equal(reference.Length, rows.Length);
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(reference[i], rows[i]);
+        }
+        Assert.Equal(60 * 3, transformer.TeacherCalls);
+    }
+
+    [Fact]
+    public void ConcurrentBatchesDefaultToOnePerCoreOnTheCpuAndToOneWhenThreadsAreSet()
+    {
+        var data = Wine(_ml);
+        using var byDefault = _ml.Transforms.Distill("T", "Features", WineTeacher).Fit(data);
+        Assert.Equal(Environment.ProcessorCount, byDefault.ConcurrentBatches);
+        using var threads = _ml.Transforms.Distill(new DistillOptions { TeacherModelPath = WineTeacher, IntraOpNumThreads = 2 }).Fit(data);
+        Assert.Equal(1, threads.ConcurrentBatches);
+        // A GPU that falls back to the CPU keeps the GPU's default of one batch at a time.
+        using var gpu = _ml.Transforms.Distill(new DistillOptions { TeacherModelPath = WineTeacher, GpuDeviceId = 0 }).Fit(data);
+        Assert.Equal(1, gpu.ConcurrentBatches);
+    }
+
+    [Theory]
+    [InlineData(0, null, "ConcurrentBatches")]
+    [InlineData(null, 0, "IntraOpNumThreads")]
+    public void NonPositiveThreadSettingsAreRefusedByName(int? concurrent, int? threads, string name)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.Transforms.Distill(new DistillOptions
+        {
+            TeacherModelPath = WineTeacher, ConcurrentBatches = concurrent, IntraOpNumThreads = threads,
+        }));
+        Assert.Contains($"DistillOptions.{name}", e.Message);
+    }
+
     [Fact]
     public void RowIdsFollowTheUpstreamRows()
     {
         var data = Wine(_ml);
-        var output = _ml.Transforms.Distill("T", "Features", WineTeacher, batchSize: 7).Fit(data).Transform(data);
+        var output = _ml.Transforms.Distill(new DistillOptions
+        {
+            TeacherModelPath = WineTeacher, InputColumnName = "Features", OutputColumnName = "T", BatchSize = 7, ConcurrentBatches = 3,
+        }).Fit(data).Transform(data);
         var expected = new List<DataViewRowId>();
         using (var c = data.GetRowCursor([]))
         {
@@ -86,7 +136,7 @@ public class BatchPipelineTests
     }
 
     [Fact]
-    public void AnUpstreamErrorOnTheReaderThreadReachesTheConsumer()
+    public void AnUpstreamErrorOnAWorkerThreadReachesTheConsumer()
     {
         int seen = 0;
         var failing = _ml.Transforms.CustomMapping<FeaturesIn, CheckedOut>((i, o) =>
