@@ -44,17 +44,15 @@ public static class StudentOnnxExporter
         int k = network.NumClasses;
         g.AddInput(inputName, OnnxElementType.Float, [null, network.InputSize]);
         string x = inputName;
-        if (network.FeatureMean is not null)
-        {
-            x = g.AddNode("Sub", [x, g.AddInitializer("feature_mean", network.FeatureMean, 1, network.InputSize)], "centred");
-            x = g.AddNode("Mul", [x, g.AddInitializer("feature_scale", network.FeatureScale!, 1, network.InputSize)], "standardised");
-        }
+        var (firstWeights, firstBias, mean) = FoldStandardisation(network);
+        if (mean is not null)
+            x = g.AddNode("Sub", [x, g.AddInitializer("feature_mean", mean, 1, network.InputSize)], "centred");
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var l = network.Layers[i];
             bool last = i == network.Layers.Count - 1;
-            var w = g.AddInitializer($"layer{i}.weight", l.Weights, l.Outputs, l.Inputs);
-            var b = g.AddInitializer($"layer{i}.bias", l.Bias, l.Outputs);
+            var w = g.AddInitializer($"layer{i}.weight", i == 0 ? firstWeights : l.Weights, l.Outputs, l.Inputs);
+            var b = g.AddInitializer($"layer{i}.bias", i == 0 ? firstBias : l.Bias, l.Outputs);
             x = g.AddNode("Gemm", [x, w, b], last ? LogitsOutput : $"layer{i}.linear", ("transB", 1L));
             if (!last) x = Activation(g, network.Activation, x, $"layer{i}.act");
         }
@@ -86,6 +84,38 @@ public static class StudentOnnxExporter
         if (classNames is not null) g.AddMetadata("class_names", string.Join("\n", classNames));
         return g.ToBytes();
     }
+
+    /// <summary>
+    /// Folds the feature standardisation <c>(x − mean) · scale</c> into the first layer, so that a single-row call runs one
+    /// or two fewer operators: the scale always goes into the weights (<c>W'[o,i] = W[o,i] · scale[i]</c>, one rounding per
+    /// weight); the mean goes into the bias (<c>b' = b − W'·mean</c>, summed in double) only when every feature's mean is
+    /// within <see cref="MaxFoldedMeanInStd"/> standard deviations of zero, so that <c>x·W'</c> and <c>b'</c> cannot cancel
+    /// to lose more than a few bits. Otherwise the graph keeps a <c>Sub</c> node and returns the mean to subtract.
+    /// </summary>
+    internal static (float[] Weights, float[] Bias, float[]? Mean) FoldStandardisation(StudentNetwork network)
+    {
+        var first = network.Layers[0];
+        if (network.FeatureMean is not { } m || network.FeatureScale is not { } scale) return (first.Weights, first.Bias, null);
+        int inputs = first.Inputs;
+        var w = new float[first.Weights.Length];
+        for (int o = 0; o < first.Outputs; o++)
+            for (int i = 0; i < inputs; i++)
+                w[o * inputs + i] = first.Weights[o * inputs + i] * scale[i];
+        bool foldMean = true;
+        for (int i = 0; i < inputs && foldMean; i++) foldMean = Math.Abs((double)m[i] * scale[i]) <= MaxFoldedMeanInStd;
+        if (!foldMean) return (w, first.Bias, m);
+        var b = new float[first.Outputs];
+        for (int o = 0; o < first.Outputs; o++)
+        {
+            double sum = first.Bias[o];
+            for (int i = 0; i < inputs; i++) sum -= (double)first.Weights[o * inputs + i] * scale[i] * m[i];
+            b[o] = (float)sum;
+        }
+        return (w, b, null);
+    }
+
+    /// <summary>Largest |mean / standard deviation| of a feature whose centring is folded into the first layer's bias.</summary>
+    internal const double MaxFoldedMeanInStd = 8;
 
     private static string Activation(OnnxGraphBuilder g, StudentActivation activation, string x, string name)
     {

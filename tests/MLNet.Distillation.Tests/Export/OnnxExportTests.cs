@@ -55,6 +55,43 @@ public class OnnxExportTests
         for (int r = 0; r < x.Length; r++) Assert.Equal(ArgMax(torchLogits.Skip(3 * r).Take(3).ToArray()), onnxClass[r]);
     }
 
+    /// <summary>A 20-input, 12-hidden, 4-class network with seeded weights and the given standardisation.</summary>
+    private static StudentNetwork RandomNetwork(float meanOffset, float meanSpread, float scale)
+    {
+        var rng = new Random(3);
+        float[] Values(int n, double spread, double offset = 0) => Enumerable.Range(0, n).Select(_ => (float)(offset + (rng.NextDouble() * 2 - 1) * spread)).ToArray();
+        return new StudentNetwork(20, [new DenseLayer(Values(12 * 20, 0.4), Values(12, 0.1), 20, 12), new DenseLayer(Values(4 * 12, 0.5), Values(4, 0.1), 12, 4)],
+            StudentActivation.Relu, Values(20, meanSpread, meanOffset), Values(20, scale * 0.5, scale));
+    }
+
+    private static (float[] Torch, float[] Onnx) ForwardBoth(StudentNetwork network, float[] flat, int rows)
+    {
+        using var module = MlpStudent.FromNetwork(network);
+        module.eval();
+        using var scope = torch.NewDisposeScope();
+        var torchLogits = module.forward(torch.tensor(flat, [rows, network.InputSize])).data<float>().ToArray();
+        using var session = new InferenceSession(StudentOnnxExporter.ToOnnx(network));
+        using var input = OrtValue.CreateTensorValueFromMemory(flat, [rows, network.InputSize]);
+        using var outputs = session.Run(new RunOptions(), [StudentOnnxExporter.InputName], [input], [StudentOnnxExporter.LogitsOutput]);
+        return (torchLogits, outputs[0].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(0f, 1f, 2f, true)]        // standardised-pixel-like features: mean and scale both folded into layer 0
+    [InlineData(1000f, 50f, 0.01f, false)] // means ~10 standard deviations from zero: the centring stays a Sub node
+    public void StandardisationIsFoldedIntoTheFirstLayerWithoutLosingPrecision(float meanOffset, float meanSpread, float scale, bool meanFolded)
+    {
+        var network = RandomNetwork(meanOffset, meanSpread, scale);
+        var rng = new Random(9);
+        // Inputs around the feature means, as real rows are.
+        var flat = Enumerable.Range(0, 50 * 20).Select(j => network.FeatureMean![j % 20] + (float)((rng.NextDouble() * 2 - 1) * 2 / network.FeatureScale![j % 20])).ToArray();
+        var (torchLogits, onnxLogits) = ForwardBoth(network, flat, 50);
+        for (int i = 0; i < torchLogits.Length; i++)
+            Assert.True(Math.Abs(torchLogits[i] - onnxLogits[i]) <= 1e-5 * Math.Max(1, Math.Abs(torchLogits[i])), $"logit {i}: {torchLogits[i]} vs {onnxLogits[i]}");
+        // The graph's initializers: the layers, plus the 20 means when the centring could not be folded (the scale never stays).
+        Assert.Equal(network.ParameterCount + (meanFolded ? 0 : 20), MLNet.Distillation.Reporting.OnnxParameterCounter.Count(StudentOnnxExporter.ToOnnx(network)));
+    }
+
     [Fact]
     public void ExportedOnnxRunsInMlNetApplyOnnxModel()
     {
