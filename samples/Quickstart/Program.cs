@@ -22,7 +22,7 @@ var outputDir = Path.GetFullPath(args.SkipWhile(a => a != "--output").Skip(1).Fi
 var dataDir = Path.Combine(AppContext.BaseDirectory, "Data");
 var teacherPath = Path.Combine(dataDir, "fashion_cnn_teacher.onnx");
 const int LabelledRows = 500, Epochs = 30, Seed = 1;
-int[] hidden = [128];
+int[] hidden = [64];
 
 var total = Stopwatch.StartNew();
 var ml = new MLContext(seed: Seed);

@@ -262,7 +262,8 @@ public sealed class DistillationReport
         using var runner = OnnxRunner.Create(teacherModelPath, $"Teacher model '{Path.GetFileName(teacherModelPath)}'", data, inputs,
             teacherOptions.InputShapes, teacherOptions.OutputColumns.Keys.Take(1).ToArray() is { Length: 1 } o ? o : null, rows, options.IntraOpNumThreads);
         int batch = Math.Min(options.ThroughputBatchSize, runner.MaxBatch);
-        return LatencyProbe.Measure(OnnxRuntime, i => runner.Run(i, 1), runner.Run, batch, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows);
+        return LatencyProbe.Measure(OnnxRuntime, runner.RunRow, runner.Run, batch, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows)
+            with { IntraOpThreads = options.IntraOpNumThreads };
     }
 
     private static string SingleInputName(string modelPath)
@@ -279,7 +280,8 @@ public sealed class DistillationReport
         LatencyStats ort;
         using (var runner = OnnxRunner.Create(studentOnnx, "Student", data, new Dictionary<string, string> { [StudentOnnxExporter.InputName] = student.FeatureColumnName },
             new Dictionary<string, int[]>(), [StudentOnnxExporter.ProbabilitiesOutput, StudentOnnxExporter.PredictedClassOutput], rows, options.IntraOpNumThreads))
-            ort = LatencyProbe.Measure(OnnxRuntime, i => runner.Run(i, 1), runner.Run, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows);
+            ort = LatencyProbe.Measure(OnnxRuntime, runner.RunRow, runner.Run, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows)
+                with { IntraOpThreads = options.IntraOpNumThreads };
 
         var features = ReadFeatures(data, student.FeatureColumnName, rows);
         using var mlnet = new MlNetStudentRunner(ml, student, student.FeatureColumnName, features);

@@ -37,8 +37,13 @@ public sealed class DistillationReportOptions
     /// <summary>Rows scored in the throughput run per model and runtime (default 4096).</summary>
     public int ThroughputRows { get; set; } = 4096;
 
-    /// <summary>ONNX Runtime intra-op threads for both timed sessions; <c>null</c> (default) leaves ONNX Runtime's default (one per physical core). Timings run on the CPU.</summary>
-    public int? IntraOpNumThreads { get; set; }
+    /// <summary>
+    /// ONNX Runtime intra-op threads of both timed sessions (default 1): per-core latency and throughput, as a server that
+    /// scores concurrent requests one per core sees them, and steadier than multi-threaded single-row calls, whose time
+    /// depends on how fast idle worker threads wake. <c>null</c>: ONNX Runtime's default (one per physical core), for the
+    /// latency of one request on an otherwise idle machine. Timings run on the CPU.
+    /// </summary>
+    public int? IntraOpNumThreads { get; set; } = 1;
 
     internal void Validate()
     {
@@ -47,6 +52,7 @@ public sealed class DistillationReportOptions
         if (WarmupCalls < 0) throw new ArgumentOutOfRangeException(nameof(WarmupCalls), WarmupCalls, "DistillationReportOptions.WarmupCalls cannot be negative.");
         if (LatencyCalls < 1) throw new ArgumentOutOfRangeException(nameof(LatencyCalls), LatencyCalls, "DistillationReportOptions.LatencyCalls must be at least 1 (typical: 200–1000).");
         if (ThroughputBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(ThroughputBatchSize), ThroughputBatchSize, "DistillationReportOptions.ThroughputBatchSize must be at least 1 (typical: 64–1024).");
+        if (IntraOpNumThreads is int t && t < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpNumThreads), t, "DistillationReportOptions.IntraOpNumThreads must be at least 1 (or null for ONNX Runtime's default).");
         if (ThroughputRows < 1) throw new ArgumentOutOfRangeException(nameof(ThroughputRows), ThroughputRows, "DistillationReportOptions.ThroughputRows must be at least 1.");
     }
 }

@@ -8,5 +8,6 @@ namespace MLNet.Distillation.Reporting;
 /// <param name="ThroughputBatchSize">Rows per call in the throughput run: per <c>InferenceSession.Run</c>, or per <c>Transform</c> for ML.NET (which feeds ONNX Runtime one row at a time inside); 1 for a model whose batch dimension is fixed at 1.</param>
 /// <param name="SingleRowCalls">Number of timed single-row calls (after the warm-up).</param>
 /// <param name="ThroughputRows">Rows scored in the throughput run.</param>
+/// <param name="IntraOpThreads">ONNX Runtime intra-op threads of the timed session; null for ONNX Runtime's default (and for ML.NET, which chooses its own).</param>
 public sealed record LatencyStats(string Runtime, double P50Milliseconds, double P95Milliseconds, double ThroughputRowsPerSecond,
-    int ThroughputBatchSize, int SingleRowCalls, int ThroughputRows);
+    int ThroughputBatchSize, int SingleRowCalls, int ThroughputRows, int? IntraOpThreads = null);

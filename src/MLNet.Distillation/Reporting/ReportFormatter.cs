@@ -121,9 +121,16 @@ internal static class ReportFormatter
         }
         yield return $"Timed on the CPU: {r.Machine}.";
         yield return $"Latency: {timed.SingleRowCalls} single-row calls per model and runtime after a warm-up, features already in memory; " +
-            $"{DistillationReport.OnnxRuntime} = InferenceSession.Run on the ONNX file, {DistillationReport.MlNet} = PredictionEngine.Predict on the student's ML.NET model (Score and PredictedLabel). " +
+            $"{DistillationReport.OnnxRuntime} = InferenceSession on the ONNX file with {Threads(timed.IntraOpThreads)} (one row: copied into an input bound once, RunWithBinding; batches: Run), {DistillationReport.MlNet} = PredictionEngine.Predict on the student's ML.NET model (Score and PredictedLabel). " +
             $"Throughput: {timed.ThroughputRows} rows per model and runtime.";
     }
+
+    private static string Threads(int? threads) => threads switch
+    {
+        null => "ONNX Runtime's default intra-op threads",
+        1 => "one intra-op thread",
+        int n => $"{n} intra-op threads",
+    };
 
     private static string[] Quality(string name, double? t, double? s, Func<double, string> format, Func<double, string> diff)
         => [name, t is double a ? format(a) : None, s is double b ? format(b) : None, t is double x && s is double y ? diff(y - x) : ""];

@@ -74,6 +74,31 @@ public class WineReportTests(WineReportFixture wine) : IClassFixture<WineReportF
             Assert.True(l.P50Milliseconds > 0 && l.P95Milliseconds >= l.P50Milliseconds, $"{l.Runtime}: p50 {l.P50Milliseconds}, p95 {l.P95Milliseconds}");
             Assert.True(double.IsFinite(l.ThroughputRowsPerSecond) && l.ThroughputRowsPerSecond > 0);
         });
+        // ONNX Runtime sessions are timed on one intra-op thread by default, and the report says so.
+        Assert.All(wine.Report.Teacher.Latency.Concat(wine.Report.Student.Latency), l => Assert.Equal(l.Runtime == DistillationReport.OnnxRuntime ? 1 : null, l.IntraOpThreads));
+        Assert.Contains("with one intra-op thread", wine.Report.ToString());
+    }
+
+    [Fact]
+    public void TimingWithOnnxRuntimesDefaultThreadsIsRecordedAsSuch()
+    {
+        var options = WineReportFixture.FastTiming();
+        options.IntraOpNumThreads = null;
+        var report = DistillationReport.Create(wine.Ml, WineTeacher, wine.Model, wine.Test, options);
+        Assert.All(report.Teacher.Latency.Concat(report.Student.Latency), l => Assert.Null(l.IntraOpThreads));
+        Assert.Contains("with ONNX Runtime's default intra-op threads", report.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(report.ToJson());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("teacher").GetProperty("latency")[0].GetProperty("intraOpThreads").ValueKind);
+        Assert.Equal(1, wine.Report.Teacher.Latency[0].IntraOpThreads);
+    }
+
+    [Fact]
+    public void ZeroTimingThreadsAreRefusedByName()
+    {
+        var options = WineReportFixture.FastTiming();
+        options.IntraOpNumThreads = 0;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => DistillationReport.Create(wine.Ml, WineTeacher, wine.Model, wine.Test, options));
+        Assert.Contains("DistillationReportOptions.IntraOpNumThreads", e.Message);
     }
 
     [Fact]
