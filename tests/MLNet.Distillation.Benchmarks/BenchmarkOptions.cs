@@ -15,6 +15,8 @@ internal sealed class BenchmarkOptions
     public string[] Teachers { get; private set; } = ["mlp", "cnn"];
     public bool Profile { get; private set; }
     public bool Cache { get; private set; }
+    /// <summary>Distill spends the thread budget on concurrent single-thread batches (its default) or on ONNX Runtime's pool, one batch at a time.</summary>
+    public bool DistillUsesPool { get; private set; }
 
     public static BenchmarkOptions? Parse(string[] args)
     {
@@ -34,6 +36,14 @@ internal sealed class BenchmarkOptions
                 case "--teachers": o.Teachers = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
                 case "--profile": o.Profile = true; break;
                 case "--cache": o.Cache = true; break;
+                case "--distill-threads":
+                    o.DistillUsesPool = Next() switch
+                    {
+                        "batches" => false,
+                        "pool" => true,
+                        var v => throw new ArgumentException($"--distill-threads takes batches or pool, not '{v}'."),
+                    };
+                    break;
                 case "-h" or "--help":
                     Console.WriteLine("""
                         Teacher-pass throughput: mlContext.Transforms.Distill vs raw batched InferenceSession.Run vs ApplyOnnxModel.
@@ -44,7 +54,10 @@ internal sealed class BenchmarkOptions
                           --apply-onnx-rows N   rows per ApplyOnnxModel pass (default 10000; it is row-at-a-time and slow)
                           --repeats N           timed passes per method at its best batch size; the median is reported (default 5)
                           --batch-sizes a,b,c   batch sizes swept for raw ORT and Distill (default 64,128,256,512,1024)
-                          --threads N           ONNX Runtime intra-op threads for every method (default: ONNX Runtime's choice)
+                          --threads N           thread budget of every method (default: one per core): intra-op threads for raw
+                                                ORT and ApplyOnnxModel; N concurrent single-thread batches for Distill
+                          --distill-threads M   batches (default: Distill's default, as above) or pool (Distill scores one
+                                                batch at a time on ONNX Runtime's pool of N intra-op threads)
                           --gpu ID              run every method on CUDA device ID (default: CPU)
                           --teachers mlp,cnn    which teachers (default both)
                           --profile             instead of the comparison: time each stage of a Distill pass (read, ONNX Runtime, serve)
@@ -61,6 +74,6 @@ internal sealed class BenchmarkOptions
 
     public override string ToString()
         => $"rows {Rows}, ApplyOnnxModel rows {ApplyOnnxRows}, repeats {Repeats}, batch sizes [{string.Join(", ", BatchSizes)}], " +
-           $"intra-op threads {(IntraOpThreads?.ToString(CultureInfo.InvariantCulture) ?? "ORT default")}, " +
+           $"threads {(IntraOpThreads?.ToString(CultureInfo.InvariantCulture) ?? "ORT default")} (Distill: {(DistillUsesPool ? "one batch at a time on ONNX Runtime's pool" : "concurrent single-thread batches")}), " +
            $"{(GpuDeviceId is int g ? $"CUDA device {g}" : "CPU")}";
 }

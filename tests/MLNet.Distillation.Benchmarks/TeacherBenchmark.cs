@@ -136,8 +136,10 @@ internal sealed class TeacherBenchmark(BenchmarkTeacher teacher, BenchmarkData d
     {
         TeacherModelPath = teacher.ModelPath, InputColumnName = "Features", OutputColumns = { [teacher.OutputName] = "Teacher" }, BatchSize = batchSize,
         GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false,
-        // The same thread budget as raw ORT's intra-op threads, spent as Distill spends it by default: one batch per thread.
-        IntraOpNumThreads = options.IntraOpThreads is null ? null : 1, ConcurrentBatches = options.IntraOpThreads,
+        // The same thread budget as raw ORT's intra-op threads, spent as Distill spends it by default (one batch per thread),
+        // or with --distill-threads pool on ONNX Runtime's intra-op pool, one batch at a time.
+        IntraOpNumThreads = options.DistillUsesPool ? options.IntraOpThreads ?? Environment.ProcessorCount : options.IntraOpThreads is null ? null : 1,
+        ConcurrentBatches = options.DistillUsesPool ? 1 : options.IntraOpThreads,
     }).Fit(source);
 
     private static double Rate(int rows, Action pass)

@@ -93,6 +93,36 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void ServingOneRowThroughABindingGivesWhatRunGives()
+    {
+        // The single-row serving pattern of docs/deploy.md: bind once, copy each request into the bound buffer, RunWithBinding.
+        var network = RandomNetwork(0, 1, 2);
+        using var session = new InferenceSession(StudentOnnxExporter.ToOnnx(network), new SessionOptions { IntraOpNumThreads = 1 });
+        var features = new float[20];
+        using var input = OrtValue.CreateTensorValueFromMemory(features, [1, 20]);
+        var probabilities = new float[4];
+        var predicted = new long[1];
+        using var probabilitiesValue = OrtValue.CreateTensorValueFromMemory(probabilities, [1, 4]);
+        using var predictedValue = OrtValue.CreateTensorValueFromMemory(predicted, [1]);
+        using var binding = session.CreateIoBinding();
+        binding.BindInput(StudentOnnxExporter.InputName, input);
+        binding.BindOutput(StudentOnnxExporter.ProbabilitiesOutput, probabilitiesValue);
+        binding.BindOutput(StudentOnnxExporter.PredictedClassOutput, predictedValue);
+        using var run = new RunOptions();
+        var rng = new Random(4);
+        for (int request = 0; request < 5; request++)
+        {
+            var row = Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+            row.CopyTo(features, 0);
+            session.RunWithBinding(run, binding);
+            using var fresh = OrtValue.CreateTensorValueFromMemory(row, [1, 20]);
+            using var expected = session.Run(run, [StudentOnnxExporter.InputName], [fresh], [StudentOnnxExporter.ProbabilitiesOutput, StudentOnnxExporter.PredictedClassOutput]);
+            Assert.Equal(expected[0].GetTensorDataAsSpan<float>().ToArray(), probabilities);
+            Assert.Equal(expected[1].GetTensorDataAsSpan<long>()[0], predicted[0]);
+        }
+    }
+
+    [Fact]
     public void ExportedOnnxRunsInMlNetApplyOnnxModel()
     {
         var student = TrainStudent(StudentActivation.Relu, [16]);
