@@ -59,7 +59,9 @@ public sealed class DistillOptions
     /// How many batches the teacher scores at the same time, each on a thread of its own (all share one ONNX Runtime
     /// session). <c>null</c> (default): on the CPU with <see cref="IntraOpNumThreads"/> unset, one per core, each call
     /// single-threaded — parallelism across batches instead of inside each operator, which keeps every core busy without
-    /// the per-operator synchronisation of ONNX Runtime's thread pool (measured in docs/performance.md); otherwise 1.
+    /// the per-operator synchronisation of ONNX Runtime's thread pool (measured in docs/performance.md); on a GPU, 2, so
+    /// that one worker reads the next batch while the other waits for the device; on the CPU with
+    /// <see cref="IntraOpNumThreads"/> set, 1 (each worker reads its batch, then scores it on ONNX Runtime's pool).
     /// Memory grows with it: <c>(ConcurrentBatches + 2) × BatchSize</c> rows are in flight per cursor.
     /// </summary>
     public int? ConcurrentBatches { get; set; }
@@ -110,7 +112,7 @@ public sealed class DistillOptions
 
     /// <summary>Batches scored at once, as <see cref="ConcurrentBatches"/> resolves on this machine.</summary>
     internal int EffectiveConcurrentBatches
-        => ConcurrentBatches ?? (GpuDeviceId is null && IntraOpNumThreads is null ? Environment.ProcessorCount : 1);
+        => ConcurrentBatches ?? (GpuDeviceId is not null ? 2 : IntraOpNumThreads is null ? Environment.ProcessorCount : 1);
 
     /// <summary>Intra-op threads per teacher call, as <see cref="IntraOpNumThreads"/> resolves (null: ONNX Runtime's default).</summary>
     internal int? EffectiveIntraOpNumThreads

@@ -76,16 +76,16 @@ public class BatchPipelineTests
     }
 
     [Fact]
-    public void ConcurrentBatchesDefaultToOnePerCoreOnTheCpuAndToOneWhenThreadsAreSet()
+    public void ConcurrentBatchesDefaultToOnePerCoreOnTheCpuToTwoOnAGpuAndToOneWhenThreadsAreSet()
     {
         var data = Wine(_ml);
         using var byDefault = _ml.Transforms.Distill("T", "Features", WineTeacher).Fit(data);
         Assert.Equal(Environment.ProcessorCount, byDefault.ConcurrentBatches);
         using var threads = _ml.Transforms.Distill(new DistillOptions { TeacherModelPath = WineTeacher, IntraOpNumThreads = 2 }).Fit(data);
         Assert.Equal(1, threads.ConcurrentBatches);
-        // A GPU that falls back to the CPU keeps the GPU's default of one batch at a time.
+        // On a GPU (or a GPU that fell back to the CPU): two workers, one reading while the other waits for the device.
         using var gpu = _ml.Transforms.Distill(new DistillOptions { TeacherModelPath = WineTeacher, GpuDeviceId = 0 }).Fit(data);
-        Assert.Equal(1, gpu.ConcurrentBatches);
+        Assert.Equal(2, gpu.ConcurrentBatches);
     }
 
     [Theory]
