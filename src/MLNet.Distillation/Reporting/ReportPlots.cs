@@ -149,8 +149,14 @@ internal static class ReportPlots
         plot.Axes.Bottom.TickGenerator = ticks;
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         plot.Axes.Margins(bottom: 0, top: 0.15);
+        var threads = r.Teacher.Latency.FirstOrDefault()?.IntraOpThreads switch
+        {
+            null => "",
+            1 => ", 1 thread",
+            int n => $", {n} threads",
+        };
         plot.Title(r.SingleRowSpeedup() is double speedup
-            ? $"Single-row latency — student {speedup.ToString("N1", Inv)}× faster than the teacher on ONNX Runtime (p50)"
+            ? $"Single-row latency — student {speedup.ToString("N1", Inv)}× faster than the teacher on ONNX Runtime (p50{threads})"
             : "Single-row latency", 15);
         plot.YLabel($"{unit} per row, lower is better");
         return Png(plot);
