@@ -73,7 +73,7 @@ internal sealed class BatchPipeline : IDisposable
             {
                 lock (_read)
                 {
-                    if (_exhausted) return;
+                    if (_exhausted || _error is not null) return;   // a cursor that has thrown is not read again
                     lock (_gate) slot.IsScored = false;
                     int n = slot.Fill(_upstream);
                     if (n > 0) _inOrder.Add(slot);
