@@ -21,6 +21,11 @@ public enum LearningRateSchedule
     Cosine,
     /// <summary>One-cycle (Smith 2018): linear rise to the learning rate over the first 30 % (or the warm-up), then cosine decay to zero.</summary>
     OneCycle,
+    /// <summary>
+    /// Stable then decay (the warm-up–stable–decay schedule of Hu et al. 2024, "MiniCPM"): the learning rate stays at its
+    /// peak (after any warm-up) for the first 80 % of the steps, then falls linearly to zero over the last 20 %.
+    /// </summary>
+    StableDecay,
 }
 
 /// <summary>What early stopping and best-epoch selection watch on the validation rows.</summary>

@@ -286,15 +286,7 @@ internal sealed class TrainingLoop
     }
 
     private double LearningRateAt(long step, long totalSteps, int stepsPerEpoch)
-    {
-        double peak = _o.LearningRate;
-        long warmup = (long)_o.WarmupEpochs * stepsPerEpoch;
-        if (_o.Schedule == LearningRateSchedule.OneCycle && warmup == 0) warmup = (long)(0.3 * totalSteps);
-        if (warmup > 0 && step < warmup) return peak * (step + 1) / warmup;
-        if (_o.Schedule == LearningRateSchedule.Constant) return peak;
-        double progress = totalSteps <= warmup ? 1 : (step - warmup) / (double)(totalSteps - warmup);
-        return peak * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(progress, 0, 1)));
-    }
+        => LearningRates.At(_o.Schedule, _o.LearningRate, step, totalSteps, (long)_o.WarmupEpochs * stepsPerEpoch);
 
     /// <summary>Per-feature mean and (population) standard deviation of the training rows.</summary>
     private static (float[] Mean, float[] Std) FeatureStatistics(TrainingSet s)
