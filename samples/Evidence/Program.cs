@@ -6,6 +6,10 @@
 //   dotnet run -c Release --project samples/Evidence -- label-scarce [--task ...] [--epochs 60]
 //   dotnet run -c Release --project samples/Evidence -- full-labels  [--task ...] [--epochs 60]
 //   (--threads N sets TorchSharp's threads per run; --output DIR where the Markdown tables go)
+//
+// The benchmark suite (tools/suite.sh makes the data and teachers with tools/make_suite.py into suite-data/):
+//   dotnet run -c Release --project samples/Evidence -- suite      [--tasks a,b|all] [--seeds 3] [--threads 1] [--data suite-data] [--conditions ...]
+//   dotnet run -c Release --project samples/Evidence -- suite-grid [--tasks a,b|all] [--seeds 3] [--threads 1] [--configs ...] [--resume]
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
@@ -20,6 +24,13 @@ using MLNet.Distillation.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string command = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "losses";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
+if (command is "suite" or "suite-grid")
+{
+    var suite = new SuiteArguments(args);
+    if (command == "suite") SuiteConditions.Run(suite, args);
+    else SuiteGrid.Run(suite, args);
+    return;
+}
 string task = Arg("task", "fashion");
 int seeds = int.Parse(Arg("seeds", "3"));
 int? threads = args.Contains("--threads") ? int.Parse(Arg("threads", "1")) : null;   // TorchSharp threads per student (1 avoids oversubscription when runs share cores)
@@ -33,7 +44,7 @@ string markdown = command switch
     "losses" => Losses(int.Parse(Arg("epochs", "20"))),
     "label-scarce" => LabelScarce(int.Parse(Arg("epochs", "60")), double.Parse(Arg("labelled", "0.05"))),
     "full-labels" => FullLabels(int.Parse(Arg("epochs", "60"))),
-    _ => throw new ArgumentException($"Unknown command '{command}'. Use losses, label-scarce or full-labels."),
+    _ => throw new ArgumentException($"Unknown command '{command}'. Use losses, label-scarce, full-labels, suite or suite-grid."),
 };
 var file = Path.Combine(outDir, $"{command}-{task}.md");
 File.WriteAllText(file, markdown);

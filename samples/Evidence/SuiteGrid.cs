@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Students;
+using MLNet.Distillation.Training;
+
+/// <summary>
+/// The <c>suite-grid</c> command: on every suite task, scratch students under five optimiser/schedule recipes and
+/// distilled students under six Hinton losses with recipes (b) and (c), each for several seeds — the evidence for
+/// choosing the library's defaults. Every recipe option is set explicitly, so the results do not depend on the defaults
+/// of the build. Writes suite-grid.csv (one line per fit, as it goes) and suite-grid.md (means, after each task).
+/// </summary>
+static class SuiteGrid
+{
+    /// <summary>Epochs and batch size of every grid fit (the library's defaults when the grid was designed).</summary>
+    public const int Epochs = 20, BatchSize = 128;
+
+    /// <summary>An optimiser recipe of the grid.</summary>
+    public sealed record Recipe(string Id, StudentOptimizer Optimizer, LearningRateSchedule Schedule, double LearningRate, double WeightDecay, string Note)
+    {
+        public string Description => $"{Optimizer}, {Schedule}, lr {LearningRate:G3}, wd {WeightDecay:G3}";
+    }
+
+    /// <summary>One grid configuration: a recipe and either cross-entropy from scratch (<see cref="Temperature"/> null) or Hinton KD.</summary>
+    public sealed record Config(Recipe Recipe, double? Temperature = null, double? Alpha = null)
+    {
+        public bool IsScratch => Temperature is null;
+        public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:hinton-T{Temperature:G3}-a{Alpha:G3}";
+        public string Description => IsScratch ? $"scratch, {Recipe.Description}{Recipe.Note}" : $"Hinton T={Temperature:G3} α={Alpha:G3}, recipe ({Recipe.Id})";
+
+        /// <summary>The scratch config of the same recipe (the baseline a KD config must not lose to).</summary>
+        public Config Baseline => this with { Temperature = null, Alpha = null };
+
+        public StudentOptions Options(int seed) => new()
+        {
+            TeacherColumnName = IsScratch ? null : "TeacherLogits",
+            Loss = IsScratch ? DistillationLoss.CrossEntropy(0) : DistillationLoss.Hinton(Temperature!.Value, Alpha!.Value),
+            Optimizer = Recipe.Optimizer,
+            Schedule = Recipe.Schedule,
+            LearningRate = Recipe.LearningRate,
+            WeightDecay = Recipe.WeightDecay,
+            WarmupEpochs = 0,
+            Epochs = Epochs,
+            BatchSize = BatchSize,
+            Activation = StudentActivation.Relu,
+            Dropout = 0,
+            StandardizeFeatures = true,
+            ValidationFraction = 0,
+            EarlyStoppingPatience = null,
+            TransferSet = null,
+            Seed = seed,
+        };
+    }
+
+    public static readonly Recipe[] Recipes =
+    [
+        new("a", StudentOptimizer.Adam, LearningRateSchedule.Constant, 1e-3, 0, " (textbook PyTorch loop)"),
+        new("b", StudentOptimizer.AdamW, LearningRateSchedule.Cosine, 1e-3, 1e-4, " (default of the build the grid was designed on)"),
+        new("c", StudentOptimizer.AdamW, LearningRateSchedule.StableDecay, 1e-3, 1e-4, ""),
+        new("d", StudentOptimizer.Adam, LearningRateSchedule.StableDecay, 1e-3, 0, ""),
+        new("e", StudentOptimizer.AdamW, LearningRateSchedule.Constant, 1e-3, 1e-4, ""),
+    ];
+
+    /// <summary>The Hinton (temperature, α) pairs distilled under recipes (b) and (c).</summary>
+    public static readonly (double T, double Alpha)[] Losses = [(4, 0.9), (1, 1), (1, 0.5), (2, 0.5), (2, 0.9), (4, 0.5)];
+
+    /// <summary>All configurations: the five scratch recipes, then the six losses under (b), then under (c).</summary>
+    public static IReadOnlyList<Config> Configs { get; } =
+        Recipes.Select(r => new Config(r))
+            .Concat(new[] { "b", "c" }.SelectMany(id => Losses.Select(l => new Config(Recipes.Single(r => r.Id == id), l.T, l.Alpha))))
+            .ToList();
+
+    public static void Run(SuiteArguments args, string[] commandLine)
+    {
+        var configs = args.List("configs", Configs.Select(c => c.Id).ToList()).Select(id => Configs.Single(c => c.Id == id)).ToList();
+        Directory.CreateDirectory(args.OutputDirectory);
+        var results = new SuiteResults(Path.Combine(args.OutputDirectory, "suite-grid.csv"), args.Resume);
+        var markdown = Path.Combine(args.OutputDirectory, "suite-grid.md");
+        var done = new List<SuiteTask>();
+        Console.WriteLine($"suite-grid: {args.TaskDirectories.Count} tasks × {configs.Count} configs × {args.Seeds} seeds; CSV {results.FilePath}");
+        foreach (var directory in args.TaskDirectories)
+        {
+            var task = new SuiteTask(directory, args.Threads);
+            Console.WriteLine($"{task.Description}\n  teacher: {task.TeacherDescription}; scored in {task.TeacherSeconds:F0} s");
+            foreach (var config in configs)
+            {
+                for (int seed = 1; seed <= args.Seeds; seed++)
+                {
+                    var run = results.Find(task.Name, config.Id, seed);
+                    if (run is null)
+                    {
+                        var options = config.Options(seed);
+                        using var loss = options.Loss;
+                        run = task.Fit(options);
+                        results.Add(task.Name, config.Id, seed, run);
+                    }
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {task.Name} {config.Id} seed {seed}: accuracy {run.Accuracy * 100:F2}, agreement {run.Agreement * 100:F2}, {run.Time.TotalSeconds:F1} s"));
+                }
+            }
+            done.Add(task);
+            AtomicText.Write(markdown, Table(done, configs, results, args, commandLine));
+            Console.WriteLine($"  {task.Name} done; means in {markdown}");
+        }
+    }
+
+    /// <summary>The Markdown report: accuracy, the two default criteria, agreement and time, config × task.</summary>
+    public static string Table(IReadOnlyList<SuiteTask> tasks, IReadOnlyList<Config> configs, SuiteResults results, SuiteArguments args, string[] commandLine)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# Suite grid: {tasks.Count} tasks, {args.Seeds} seeds");
+        sb.AppendLine();
+        sb.AppendLine($"Command: `dotnet Evidence.dll {string.Join(' ', commandLine)}`. Every fit: {Epochs} epochs, batch {BatchSize}, no warm-up, no dropout, "
+            + $"features standardised by the student, no validation or early stopping, TorchSharp threads {(args.Threads?.ToString() ?? "default")}; "
+            + "KD configs use the teacher column of the cached Distill pass. Accuracy and agreement with the teacher on each task's test split, "
+            + "mean ± sample sd over seeds 1…" + args.Seeds + ".");
+        sb.AppendLine();
+        sb.AppendLine("| task | train / test rows | features → student → classes | teacher test accuracy | teacher accuracy on the training rows |");
+        sb.AppendLine("| --- | ---: | --- | ---: | ---: |");
+        foreach (var t in tasks)
+            sb.AppendLine($"| {t.Name} | {t.TrainRows:N0} / {t.TestRows:N0} | {t.Info.Features}-{string.Join("-", t.Info.StudentHiddenLayers)}-{t.Info.Classes.Length} ({t.StudentParameters:N0} params) | {t.TeacherAccuracy * 100:F2} | {t.TeacherTrainAccuracy * 100:F2} |");
+        sb.AppendLine();
+        sb.AppendLine("Configs: " + string.Join("; ", configs.Where(c => c.IsScratch).Select(c => $"({c.Id}) {c.Description}")) + ". "
+            + "`b:hinton-T4-a0.9` = Hinton KD with temperature 4 and α = 0.9 (weight of the teacher term) under recipe (b), and so on.");
+        sb.AppendLine();
+
+        Matrix(sb, "Test accuracy, % (mean ± sd)", tasks, configs, (t, c) => Cell(results.Runs(t.Name, c.Id), r => r.Accuracy, withSd: true), worst: null);
+        var scratch = configs.Where(c => c.IsScratch && c.Id != "a").ToList();
+        if (configs.Any(c => c.Id == "a") && scratch.Count > 0)
+            Matrix(sb, "Scratch recipe − textbook (a), accuracy points (criterion: ≥ −0.2 on every task)", tasks, scratch,
+                (t, c) => Delta(results.Runs(t.Name, c.Id), results.Runs(t.Name, "a")), worst: (t, c) => DeltaValue(results.Runs(t.Name, c.Id), results.Runs(t.Name, "a")));
+        var kd = configs.Where(c => !c.IsScratch && configs.Contains(c.Baseline)).ToList();
+        if (kd.Count > 0)
+        {
+            Matrix(sb, "KD − scratch of the same recipe, accuracy points (criterion: ≥ −0.1 on every task)", tasks, kd,
+                (t, c) => Delta(results.Runs(t.Name, c.Id), results.Runs(t.Name, c.Baseline.Id)), worst: (t, c) => DeltaValue(results.Runs(t.Name, c.Id), results.Runs(t.Name, c.Baseline.Id)));
+            if (configs.Any(c => c.Id == "a"))
+                Matrix(sb, "KD − textbook scratch (a), accuracy points", tasks, kd,
+                    (t, c) => Delta(results.Runs(t.Name, c.Id), results.Runs(t.Name, "a")), worst: (t, c) => DeltaValue(results.Runs(t.Name, c.Id), results.Runs(t.Name, "a")));
+        }
+        Matrix(sb, "Agreement with the teacher on the test split, % (mean)", tasks, configs, (t, c) => Cell(results.Runs(t.Name, c.Id), r => r.Agreement, withSd: false), worst: null);
+        Matrix(sb, "Wall time per fit, s (mean)", tasks, configs, (t, c) =>
+        {
+            var runs = results.Runs(t.Name, c.Id);
+            return runs.Length == 0 ? "–" : runs.Average(r => r.Time.TotalSeconds).ToString("F1", CultureInfo.InvariantCulture);
+        }, worst: null);
+        return sb.ToString();
+    }
+
+    private static void Matrix(StringBuilder sb, string title, IReadOnlyList<SuiteTask> tasks, IReadOnlyList<Config> configs,
+        Func<SuiteTask, Config, string> cell, Func<SuiteTask, Config, double?>? worst)
+    {
+        sb.AppendLine($"## {title}");
+        sb.AppendLine();
+        sb.AppendLine($"| config | {string.Join(" | ", tasks.Select(t => t.Name))} |{(worst is null ? "" : " worst |")}");
+        sb.AppendLine($"| --- |{string.Concat(tasks.Select(_ => " ---: |"))}{(worst is null ? "" : " ---: |")}");
+        foreach (var c in configs)
+        {
+            string tail = "";
+            if (worst is not null)
+            {
+                var values = tasks.Select(t => worst(t, c)).ToList();
+                tail = values.Any(v => v is null) ? " – |" : $" {values.Min()!.Value:+0.00;−0.00;0.00} |";
+            }
+            sb.AppendLine($"| {c.Id} | {string.Join(" | ", tasks.Select(t => cell(t, c)))} |{tail}");
+        }
+        sb.AppendLine();
+    }
+
+    private static string Cell(Run[] runs, Func<Run, double> value, bool withSd)
+    {
+        if (runs.Length == 0) return "–";
+        var v = runs.Select(value).ToArray();
+        double mean = v.Average();
+        if (!withSd) return (mean * 100).ToString("F2", CultureInfo.InvariantCulture);
+        double sd = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+        return string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F2} ± {sd * 100:F2}");
+    }
+
+    private static double? DeltaValue(Run[] runs, Run[] baseline)
+        => runs.Length == 0 || baseline.Length == 0 ? null : (runs.Average(r => r.Accuracy) - baseline.Average(r => r.Accuracy)) * 100;
+
+    private static string Delta(Run[] runs, Run[] baseline)
+        => DeltaValue(runs, baseline) is double d ? d.ToString("+0.00;−0.00;0.00", CultureInfo.InvariantCulture) : "–";
+}

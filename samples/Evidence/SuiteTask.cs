@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.Distillation;
+using MLNet.Distillation.Search;
+using MLNet.Distillation.Students;
+using MLNet.Distillation.Training;
+
+/// <summary>
+/// One task of the benchmark suite (a folder made by tools/make_suite.py): its train / valid / test CSV files, its
+/// teacher and task.json. The user's pipeline — LoadFromTextFile → MapValueToKey("Label", keyData: the teacher's class
+/// order) → Distill("TeacherLogits", "Features", teacher.onnx) — is fitted once and its output cached, so that the
+/// teacher scores each row once and every student of the task trains on the same cached rows.
+/// </summary>
+sealed class SuiteTask
+{
+    private readonly MLContext _ml = new(seed: 1);
+    private readonly ITransformer _prep;
+    private readonly IDataView _trainFile;
+    private readonly int[] _testTeacher;
+    private readonly int[] _testLabels;
+    private readonly int? _threads;
+
+    public SuiteTask(string directory, int? threads)
+    {
+        _threads = threads;
+        Directory = directory;
+        var json = Path.Combine(directory, "task.json");
+        if (!File.Exists(json))
+            throw new FileNotFoundException($"Suite task folder '{directory}' has no task.json. Make the suite with: /usr/bin/python3 tools/make_suite.py (or tools/suite.sh).", json);
+        Info = JsonSerializer.Deserialize<SuiteTaskInfo>(File.ReadAllText(json), new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })
+            ?? throw new InvalidDataException($"'{json}' is empty.");
+        if (Info.Classes.Length < 2 || Info.Features < 1 || Info.StudentHiddenLayers.Length == 0)
+            throw new InvalidDataException($"'{json}': {Info.Classes.Length} classes, {Info.Features} features, student hidden layers [{string.Join(", ", Info.StudentHiddenLayers)}]; expected ≥ 2 classes, ≥ 1 feature and ≥ 1 hidden layer. Remake the task with tools/make_suite.py --force.");
+        TeacherPath = Path.Combine(directory, Info.Teacher.File);
+        if (!File.Exists(TeacherPath)) throw new FileNotFoundException($"Teacher '{TeacherPath}' named in '{json}' does not exist.", TeacherPath);
+
+        _trainFile = Load("train");
+        var classes = _ml.Data.LoadFromEnumerable(Info.Classes.Select(c => new ClassName { Value = c }));
+        var watch = Stopwatch.StartNew();
+        _prep = _ml.Transforms.Conversion.MapValueToKey("Label", keyData: classes)
+            .Append(_ml.Transforms.Distill("TeacherLogits", "Features", TeacherPath))
+            .Fit(_trainFile);
+        Train = _ml.Data.Cache(_prep.Transform(_trainFile));
+        Validation = _ml.Data.Cache(_prep.Transform(Load("valid")));
+        Test = _ml.Data.Cache(_prep.Transform(Load("test")));
+        _testTeacher = ArgMax(Test, "TeacherLogits");
+        _testLabels = Labels(Test);
+        TrainRows = CountRows(Train);
+        TeacherSeconds = watch.Elapsed.TotalSeconds;
+        TeacherAccuracy = Accuracy(_testTeacher, _testLabels);
+        TeacherTrainAccuracy = Accuracy(ArgMax(Train, "TeacherLogits"), Labels(Train));
+        if (Info.Teacher.TestAccuracy is double expected && Math.Abs(expected - TeacherAccuracy) > 0.002)
+            Console.WriteLine($"WARNING {Name}: the teacher's test accuracy through ONNX Runtime is {TeacherAccuracy:P2}, task.json says {expected:P2} (PyTorch).");
+    }
+
+    public SuiteTaskInfo Info { get; }
+    public string Name => Info.Name;
+    public string Directory { get; }
+    public string TeacherPath { get; }
+    public IDataView Train { get; }
+    public IDataView Validation { get; }
+    public IDataView Test { get; }
+    public int TrainRows { get; }
+    public int TestRows => _testLabels.Length;
+
+    /// <summary>The teacher's accuracy on the test split, measured here through ONNX Runtime.</summary>
+    public double TeacherAccuracy { get; }
+
+    /// <summary>The teacher's accuracy on the rows the students train on (≈ 1 when it memorised them).</summary>
+    public double TeacherTrainAccuracy { get; }
+
+    /// <summary>Seconds to load the three splits and score them with the teacher.</summary>
+    public double TeacherSeconds { get; }
+
+    public int StudentParameters
+    {
+        get
+        {
+            int inputs = Info.Features, total = 0;
+            foreach (var h in Info.StudentHiddenLayers) { total += inputs * h + h; inputs = h; }
+            return total + inputs * Info.Classes.Length + Info.Classes.Length;
+        }
+    }
+
+    public string Description
+        => $"{Name}: {Info.Description}; {TrainRows:N0} train / {Info.Rows.Valid:N0} valid / {TestRows:N0} test rows, {Info.Features} features, "
+         + $"{Info.Classes.Length} classes; student {Info.Features}-{string.Join("-", Info.StudentHiddenLayers)}-{Info.Classes.Length} ({StudentParameters:N0} parameters)";
+
+    public string TeacherDescription
+        => $"{Info.Teacher.Architecture} ({Info.Teacher.Parameters:N0} parameters); test accuracy {TeacherAccuracy:P2}, accuracy on the student's training rows {TeacherTrainAccuracy:P2}";
+
+    /// <summary>Fits a student on <paramref name="data"/> (default: all training rows) and scores it on the test split.</summary>
+    public Run Fit(StudentOptions options, IDataView? data = null)
+    {
+        options.HiddenLayers = Info.StudentHiddenLayers;
+        options.NumberOfThreads = _threads;
+        var watch = Stopwatch.StartNew();
+        var student = _ml.MulticlassClassification.Trainers.Student(options).Fit(data ?? Train);
+        return Score(student, watch.Elapsed);
+    }
+
+    /// <summary>AutoDistill with its default space, the student's hidden layers and the seed; returns its score and the search's result.</summary>
+    public (Run Run, AutoDistillResult Result) FitAutoDistill(int seed)
+    {
+        var watch = Stopwatch.StartNew();
+        // This build's AutoDistillTrainer has no Fit(train, validation): it holds out AutoDistillOptions.ValidationFraction
+        // of the training rows, which the teacher has memorised (see docs/results.md).
+        var student = _ml.MulticlassClassification.Trainers.AutoDistill(new AutoDistillOptions
+        {
+            Student = new StudentOptions { TeacherColumnName = "TeacherLogits", HiddenLayers = Info.StudentHiddenLayers, Seed = seed, NumberOfThreads = _threads },
+        }).Fit(Train);
+        return (Score(student, watch.Elapsed), student.AutoDistill!);
+    }
+
+    /// <summary>
+    /// The training rows with all but a seeded <paramref name="fraction"/> of the labels removed (<paramref name="keepUnlabelled"/>),
+    /// or only the labelled rows (otherwise), scored by the teacher through the same fitted pipeline.
+    /// </summary>
+    public IDataView LabelScarce(double fraction, int seed, bool keepUnlabelled)
+    {
+        var schema = SchemaDefinition.Create(typeof(SuiteRow));
+        schema[nameof(SuiteRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Info.Features);
+        var rows = _ml.Data.CreateEnumerable<SuiteRow>(_trainFile, reuseRowObject: false, schemaDefinition: schema).ToList();
+        int labelled = LabelledRows(rows.Count, fraction);
+        var order = Enumerable.Range(0, rows.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var keep = order.Take(labelled).ToHashSet();
+        var chosen = keepUnlabelled
+            ? rows.Select((r, i) => keep.Contains(i) ? r : new SuiteRow { Label = "", Features = r.Features })
+            : rows.Where((_, i) => keep.Contains(i));
+        return _ml.Data.Cache(_prep.Transform(_ml.Data.LoadFromEnumerable(chosen.ToList(), schema)));
+    }
+
+    /// <summary>How many of <paramref name="trainRows"/> keep their label at <paramref name="fraction"/> (at least one).</summary>
+    public static int LabelledRows(int trainRows, double fraction) => Math.Max(1, (int)Math.Round(fraction * trainRows));
+
+    private IDataView Load(string split)
+    {
+        var path = Path.Combine(Directory, $"{split}.csv");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Suite task '{Info.Name}' has no {split} split: '{path}' does not exist.", path);
+        using (var reader = new StreamReader(path))
+        {
+            var header = reader.ReadLine() ?? "";
+            int columns = header.Split(',').Length;
+            if (!header.StartsWith("Label,", StringComparison.Ordinal) || columns != Info.Features + 1)
+                throw new InvalidDataException($"'{path}': header has {columns} columns starting '{header[..Math.Min(20, header.Length)]}'; expected Label then {Info.Features} features (task.json). Remake it with tools/make_suite.py --force.");
+        }
+        return _ml.Data.LoadFromTextFile(path,
+            [new TextLoader.Column("Label", DataKind.String, 0), new TextLoader.Column("Features", DataKind.Single, 1, Info.Features)],
+            separatorChar: ',', hasHeader: true);
+    }
+
+    private Run Score(StudentTransformer student, TimeSpan elapsed)
+    {
+        var predicted = ArgMax(student.Transform(Test), "Score");
+        return new Run(Accuracy(predicted, _testLabels), Accuracy(predicted, _testTeacher), elapsed);
+    }
+
+    private static double Accuracy(int[] predicted, int[] truth) => predicted.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Length;
+
+    private static int CountRows(IDataView data)
+    {
+        int n = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext()) n++;
+        return n;
+    }
+
+    private static int[] Labels(IDataView data)
+    {
+        var result = new List<int>();
+        using var cursor = data.GetRowCursor([data.Schema["Label"]]);
+        var getter = cursor.GetGetter<uint>(data.Schema["Label"]);
+        uint key = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref key);
+            result.Add((int)key - 1);
+        }
+        return result.ToArray();
+    }
+
+    private static int[] ArgMax(IDataView data, string column)
+    {
+        var result = new List<int>();
+        using var cursor = data.GetRowCursor([data.Schema[column]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(data.Schema[column]);
+        VBuffer<float> v = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref v);
+            var values = v.DenseValues().ToArray();
+            int best = 0;
+            for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+            result.Add(best);
+        }
+        return result.ToArray();
+    }
+
+    private sealed class SuiteRow
+    {
+        public string Label { get; set; } = "";
+        public float[] Features { get; set; } = [];
+    }
+}
+
+/// <summary>task.json of a suite task (written by tools/make_suite.py).</summary>
+sealed record SuiteTaskInfo(string Name, string Description, string Source, int Features, string[] Classes, int[]? ImageShape,
+    SuiteSplitRows Rows, int[] StudentHiddenLayers, SuiteTeacherInfo Teacher);
+
+sealed record SuiteSplitRows(int Train, int Valid, int Test);
+
+sealed record SuiteTeacherInfo(string File, string Architecture, long Parameters, double? TrainAccuracy, double? ValidAccuracy, double? TestAccuracy);
