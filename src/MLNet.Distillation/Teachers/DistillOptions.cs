@@ -39,6 +39,15 @@ public sealed class DistillOptions
     /// </summary>
     public TeacherOutputKind? OutputKind { get; set; }
 
+    /// <summary>
+    /// The teacher's classes in the order of its (first) output, e.g. <c>["cat", "dog", "bird"]</c>. <c>null</c> (default):
+    /// read from the model's metadata when an exporter wrote them there (keys <c>class_names</c>, <c>classes</c>,
+    /// <c>labels</c>, <c>class_labels</c> or <c>id2label</c>: a JSON list, a JSON index → name object, or comma-separated text).
+    /// The names become the teacher column's <c>SlotNames</c>; the student matches them with its label's key values so that
+    /// a label column whose keys are in another order (e.g. <c>MapValueToKey("Label")</c> without <c>keyData</c>) is aligned.
+    /// </summary>
+    public string[]? ClassNames { get; set; }
+
     /// <summary>Rows per ONNX Runtime call (default 256). Larger batches amortise per-call overhead; memory grows with it.</summary>
     public int BatchSize { get; set; } = 256;
 
@@ -99,6 +108,7 @@ public sealed class DistillOptions
         OutputColumnName = OutputColumnName,
         InputShapes = InputShapes.ToDictionary(kv => kv.Key, kv => (int[])kv.Value.Clone()),
         OutputKind = OutputKind,
+        ClassNames = ClassNames is null ? null : (string[])ClassNames.Clone(),
         BatchSize = BatchSize,
         GpuDeviceId = GpuDeviceId,
         FallbackToCpu = FallbackToCpu,

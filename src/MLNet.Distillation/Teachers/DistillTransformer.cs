@@ -119,10 +119,12 @@ public sealed class DistillTransformer : ITransformer, IDisposable
         if (_options.CacheTopK is int k && k >= outputs[0].RowSize)
             throw new ArgumentException($"DistillOptions.CacheTopK is {k}, but teacher model '{Model.ModelPath}' output '{outputs[0].OutputName}' has only {outputs[0].RowSize} values per row; use a k below that, or null to keep every class.");
 
+        var classNames = TeacherClassNames.Resolve(_options, Model, outputs[0].RowSize);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         for (int j = 0; j < outputs.Length; j++)
-            builder.AddColumn(outputs[j].ColumnName, new VectorDataViewType(NumberDataViewType.Single, outputs[j].RowSize), TeacherKindAnnotation.Create(OutputKinds[j]));
+            builder.AddColumn(outputs[j].ColumnName, new VectorDataViewType(NumberDataViewType.Single, outputs[j].RowSize),
+                TeacherKindAnnotation.Create(OutputKinds[j], j == 0 ? classNames : null));
         return (builder.ToSchema(), inputs, outputs);
     }
 

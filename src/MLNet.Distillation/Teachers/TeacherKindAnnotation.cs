@@ -7,12 +7,13 @@ namespace MLNet.Distillation.Teachers;
 /// <summary>Reads and writes the <see cref="DistillTransformer.OutputKindAnnotation"/> that tells logits from probabilities.</summary>
 internal static class TeacherKindAnnotation
 {
-    /// <summary>Annotations carrying <paramref name="kind"/>.</summary>
-    public static DataViewSchema.Annotations Create(TeacherOutputKind kind)
+    /// <summary>Annotations carrying <paramref name="kind"/>, and the teacher's class order as <c>SlotNames</c> when known.</summary>
+    public static DataViewSchema.Annotations Create(TeacherOutputKind kind, string[]? classNames = null)
     {
         var builder = new DataViewSchema.Annotations.Builder();
         var text = kind.ToString();
         builder.Add(DistillTransformer.OutputKindAnnotation, TextDataViewType.Instance, (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = text.AsMemory()));
+        if (classNames is not null) TeacherClassNames.Annotate(builder, classNames);
         return builder.ToAnnotations();
     }
 

@@ -27,6 +27,7 @@ public sealed class TeacherModel : IDisposable
         Inputs = session.InputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
         Outputs = session.OutputMetadata.Select(kv => Describe(kv.Key, kv.Value)).ToArray();
         ModelBytes = new FileInfo(path).Length;
+        Metadata = session.ModelMetadata.CustomMetadataMap.ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
     /// <summary>Path of the ONNX file.</summary>
@@ -43,6 +44,9 @@ public sealed class TeacherModel : IDisposable
 
     /// <summary>The model's outputs, in graph order.</summary>
     public IReadOnlyList<TeacherTensorInfo> Outputs { get; }
+
+    /// <summary>The model's custom metadata (ONNX <c>metadata_props</c>), e.g. the class list an exporter wrote.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
     internal InferenceSession Session { get; }
 

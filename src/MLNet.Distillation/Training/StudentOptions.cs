@@ -137,6 +137,13 @@ public sealed class StudentOptions
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// How the label's key order is matched with the teacher's output order before training (default
+    /// <see cref="Training.ClassAlignment.Auto"/>: by class names, integer values or the evidence of the labelled rows;
+    /// a different order is aligned with a warning in <c>MLContext.Log</c>, an undecidable one stops <c>Fit</c> with the fix).
+    /// </summary>
+    public ClassAlignment ClassAlignment { get; set; } = ClassAlignment.Auto;
+
     /// <summary>Class names when there is no label column (the key values of <c>PredictedLabel</c>); default "0", "1", ….</summary>
     public string[]? ClassNames { get; set; }
 

@@ -41,11 +41,10 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var watch = Stopwatch.StartNew();
         var o = _options;
         int seed = o.Seed ?? _env.Register("Student").Rand.Next();
-        var all = TrainingSet.Load(trainData, o);
+        var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData);
         TrainingSet train = all;
-        TrainingSet? validation = null;
-        if (validationData is not null) validation = TrainingSet.Load(validationData, o, all.ClassCount, all.FeatureCount);
-        else if (o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
+        TrainingSet? validation = loadedValidation;
+        if (validation is null && o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
 
         bool ownLoss = o.Loss is null;
         var loss = o.Loss ?? DefaultLoss(o);
@@ -58,6 +57,19 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         {
             if (ownLoss) loss.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Reads the training rows (and the validation rows, when given) into memory, with the teacher columns put into the
+    /// label's key order (<see cref="StudentOptions.ClassAlignment"/>) — decided on the training rows, before any step.
+    /// </summary>
+    internal static (TrainingSet Train, TrainingSet? Validation) LoadAligned(IHostEnvironment env, StudentOptions o, IDataView trainData, IDataView? validationData)
+    {
+        var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
+        var train = TrainingSet.Load(trainData, o, aligner: aligner);
+        aligner.Freeze();
+        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, train.ClassCount, train.FeatureCount, aligner);
+        return (train, validation);
     }
 
     internal static DistillationLoss DefaultLoss(StudentOptions o)
@@ -111,8 +123,17 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         foreach (var t in TrainingSet.TeacherColumns(_options))
             if (!columns.ContainsKey(t))
                 throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
-        columns["Score"] = SchemaShapes.FloatVector("Score");
-        columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true);
+        bool hasLabel = columns.TryGetValue(_options.LabelColumnName, out var label);
+        if (hasLabel && !label.IsKey)
+            throw new ArgumentException($"Label column '{_options.LabelColumnName}' has type {label.ItemType}; the student needs a key-typed label. Add mlContext.Transforms.Conversion.MapValueToKey(\"{_options.LabelColumnName}\") before the trainer.");
+        // As ML.NET's own multiclass trainers declare them: Score carries slot names and PredictedLabel the label's key
+        // values, so MapKeyToValue, Evaluate and the like can follow the trainer in an estimator chain.
+        var keyValues = hasLabel && label.Annotations is { } a && a.Any(c => c.Name == "KeyValues")
+            ? a.First(c => c.Name == "KeyValues")
+            : SchemaShapes.Column("KeyValues", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
+        var slotNames = SchemaShapes.Column("SlotNames", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
+        columns["Score"] = SchemaShapes.Column("Score", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, new SchemaShape([slotNames]));
+        columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true, new SchemaShape([keyValues]));
         return new SchemaShape(columns.Values);
     }
 
@@ -141,5 +162,6 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.TeacherColumnNames is not null && o.TransferSet is not null)
             throw new ArgumentException("StudentOptions.TransferSet works with one teacher column (TeacherColumnName); combine several teachers into one column with mlContext.Transforms.CombineTeachers(...) to use it.", nameof(o.TransferSet));
         if (o.EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(o.EarlyStoppingPatience), o.EarlyStoppingPatience, "StudentOptions.EarlyStoppingPatience must be at least 1 (or null).");
+        if (o.NumberOfThreads is < 1) throw new ArgumentOutOfRangeException(nameof(o.NumberOfThreads), o.NumberOfThreads, "StudentOptions.NumberOfThreads must be at least 1 (or null: chosen by the size of a step).");
     }
 }

@@ -34,8 +34,17 @@ internal sealed class TrainingSet
 
     public bool HasLabels => Labels.Any(l => l >= 0);
 
-    /// <summary>Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages.</summary>
-    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null)
+    /// <summary>
+    /// For each label class i, the teacher output it was read from (null: the same order); set when the class aligner
+    /// reordered the teacher column, so that online teacher outputs (transfer sets) are reordered the same way.
+    /// </summary>
+    public int[]? TeacherOrder { get; init; }
+
+    /// <summary>
+    /// Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages; the teacher
+    /// columns are put into the label's key order by <paramref name="aligner"/> (none: as they are).
+    /// </summary>
+    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null, ClassAligner? aligner = null)
     {
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
@@ -48,12 +57,7 @@ internal sealed class TrainingSet
 
         var label = schema.GetColumnOrNull(o.LabelColumnName);
         int? labelClasses = null;
-        if (label is { } l)
-        {
-            if (l.Type is not KeyDataViewType key)
-                throw new ArgumentException($"Label column '{o.LabelColumnName}' has type {l.Type}; the student needs a key-typed label. Add mlContext.Transforms.Conversion.MapValueToKey(\"{o.LabelColumnName}\") before the trainer.");
-            labelClasses = checked((int)key.Count);
-        }
+        if (label is { } l) labelClasses = KeyLabelReader.ClassCount(l);
 
         var teacherNames = TeacherColumns(o);
         var teachers = new List<DataViewSchema.Column>();
@@ -76,7 +80,10 @@ internal sealed class TrainingSet
             throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{teacherNames[0]}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
         int k = labelClasses ?? teacherClasses
             ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to know the classes.");
-        if (k < 2) throw new ArgumentException($"The student needs at least two classes; label column '{o.LabelColumnName}' has {k}.");
+        if (k < 2)
+            throw new ArgumentException(labelClasses is null
+                ? $"Teacher column '{teacherNames[0]}' has {k} value per row, which a regression or single-score teacher gives; the multiclass student needs one value per class (at least two). Distil a classifier's logits or probabilities, or map the right model output with DistillOptions.OutputColumns."
+                : $"The student needs at least two classes; label column '{o.LabelColumnName}' has {k} key value. Check the labels of the training rows.");
         if (expectedClasses is int ec && ec != k)
             throw new ArgumentException($"The validation data has {k} classes but the training data has {ec}.");
 
@@ -90,10 +97,9 @@ internal sealed class TrainingSet
         using (var cursor = data.GetRowCursor(cols))
         {
             var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
-            var lGetter = label is { } lc2 ? cursor.GetGetter<uint>(lc2) : null;
+            var lGetter = label is { } lc2 ? KeyLabelReader.Create(cursor, lc2) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
             VBuffer<float> fb = default, tb = default;
-            uint key = 0;
             var row = new float[f];
             var trow = new float[k];
             while (cursor.MoveNext())
@@ -101,8 +107,7 @@ internal sealed class TrainingSet
                 fGetter(ref fb);
                 Dense(fb, row);
                 features.AddRange(row);
-                if (lGetter is not null) { lGetter(ref key); labels.Add(key == 0 ? -1 : key - 1); }
-                else labels.Add(-1);
+                labels.Add(lGetter is null ? -1 : lGetter());
                 for (int i = 0; i < tGetters.Length; i++)
                 {
                     tGetters[i](ref tb);
@@ -116,20 +121,24 @@ internal sealed class TrainingSet
         CheckFinite(features, $"feature column '{o.FeatureColumnName}'", f);
         for (int i = 0; i < teachers.Count; i++) CheckFinite(teacherValues[i], $"teacher column '{teacherNames[i]}'", k);
         var arrays = teacherValues.Select(v => v.ToArray()).ToArray();
+        var labelArray = labels.ToArray();
+        if (aligner is not null)
+            for (int i = 0; i < arrays.Length; i++) aligner.Align(teachers[i], label, labelArray, arrays[i], k);
         if (o.TeacherColumnNames is not null)
         {
             var weights = TeacherWeighting.Normalise(o.TeacherWeights, arrays.Length, "StudentOptions.TeacherWeights", "teacher columns");
             return new TrainingSet
             {
-                Features = features.ToArray(), Labels = labels.ToArray(), Rows = n, FeatureCount = f, ClassCount = k,
+                Features = features.ToArray(), Labels = labelArray, Rows = n, FeatureCount = f, ClassCount = k,
                 Teacher = ProbabilityMean(arrays, kinds, weights, k), TeacherKind = TeacherOutputKind.Probabilities,
                 Teachers = arrays, TeacherKinds = kinds, TeacherWeights = weights,
             };
         }
         return new TrainingSet
         {
-            Features = features.ToArray(), Labels = labels.ToArray(), Teacher = arrays.FirstOrDefault(),
+            Features = features.ToArray(), Labels = labelArray, Teacher = arrays.FirstOrDefault(),
             Rows = n, FeatureCount = f, ClassCount = k, TeacherKind = kinds.FirstOrDefault(),
+            TeacherOrder = teachers.Count == 1 ? aligner?.OrderOf(teachers[0].Name) : null,
         };
     }
 
@@ -173,7 +182,7 @@ internal sealed class TrainingSet
         return new TrainingSet
         {
             Features = f, Labels = l, Teacher = Teacher is null ? null : SubsetRows(Teacher, rows), Rows = rows.Length,
-            FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind,
+            FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind, TeacherOrder = TeacherOrder,
             Teachers = Teachers.Select(t => SubsetRows(t, rows)).ToArray(), TeacherKinds = TeacherKinds, TeacherWeights = TeacherWeights,
         };
     }

@@ -67,6 +67,7 @@ internal sealed class TransferSetSource : IDisposable
         int synthetic = _generator.SyntheticRows(count);
         var features = _generator.Make(rows, count, synthetic);
         var teacher = _teacher.Score(features, synthetic, k);
+        if (_train.TeacherOrder is { } order) ClassAligner.Permute(teacher, order, k);
         _teacher.ConvertTo(teacher, k, _train.TeacherKind);
         Interlocked.Add(ref _teacherTicks, watch.Elapsed.Ticks);
         return new SyntheticBatch(features, teacher, synthetic);
