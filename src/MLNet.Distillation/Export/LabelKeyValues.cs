@@ -63,12 +63,14 @@ internal abstract class LabelKeyValues
 
         public override IEnumerable<ITransformer> KeyTransformers(MLContext ml, IDataView data, string classIdColumn, string valueColumn, string outputColumn)
         {
-            var keyData = ml.Data.LoadFromEnumerable(values.Select(v => new KeyRow<T> { Value = v }));
             if (identity)
             {
-                yield return ml.Transforms.Conversion.MapValueToKey(outputColumn, classIdColumn, keyData: keyData).Fit(data);
+                // A key label without key values ([KeyType] columns): PredictedLabel is the class id key itself, as ML.NET's
+                // own trainers give it (a key of the same count, no key values).
+                yield return ml.Transforms.CopyColumns(outputColumn, classIdColumn).Fit(data);
                 yield break;
             }
+            var keyData = ml.Data.LoadFromEnumerable(values.Select(v => new KeyRow<T> { Value = v }));
             var pairs = values.Select((v, i) => new KeyValuePair<uint, T>((uint)(i + 1), v));
             var map = ml.Transforms.Conversion.MapValue(valueColumn, pairs, classIdColumn).Fit(data);
             yield return map;
