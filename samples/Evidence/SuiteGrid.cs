@@ -23,7 +23,7 @@ static class SuiteGrid
     }
 
     /// <summary>One grid configuration: a recipe and either cross-entropy from scratch (<see cref="Temperature"/> null) or Hinton KD.</summary>
-    public sealed record Config(Recipe Recipe, double? Temperature = null, double? Alpha = null)
+    public sealed record Config(Recipe Recipe, double? Temperature = null, double? Alpha = null, bool Corrected = false)
     {
         /// <summary>The textbook scratch config (Adam, constant lr, no weight decay) with the same step floor: the criterion's baseline.</summary>
         public Config Textbook => new(Recipes.First(r => r.Optimizer == StudentOptimizer.Adam && r.Schedule == LearningRateSchedule.Constant
@@ -47,15 +47,16 @@ static class SuiteGrid
         public bool FloorIsMet(int trainRows) => (long)Epochs * ((trainRows + BatchSize - 1) / BatchSize) >= Recipe.MinimumSteps;
 
         public bool IsScratch => Temperature is null;
-        public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:hinton-T{Temperature:G3}-a{Alpha:G3}";
+        public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:{(Corrected ? "corrected" : "hinton")}-T{Temperature:G3}-a{Alpha:G3}";
 
         /// <summary>The scratch config of the same recipe (the baseline a KD config must not lose to).</summary>
-        public Config Baseline => this with { Temperature = null, Alpha = null };
+        public Config Baseline => this with { Temperature = null, Alpha = null, Corrected = false };
 
         public StudentOptions Options(int seed) => new()
         {
             TeacherColumnName = IsScratch ? null : "TeacherLogits",
-            Loss = IsScratch ? DistillationLoss.CrossEntropy(0) : DistillationLoss.Hinton(Temperature!.Value, Alpha!.Value),
+            Loss = IsScratch ? DistillationLoss.CrossEntropy(0)
+                : Corrected ? DistillationLoss.TeacherCorrected(Temperature!.Value, Alpha!.Value) : DistillationLoss.Hinton(Temperature!.Value, Alpha!.Value),
             Optimizer = Recipe.Optimizer,
             Schedule = Recipe.Schedule,
             LearningRate = Recipe.LearningRate,
@@ -91,10 +92,14 @@ static class SuiteGrid
     /// <summary>The Hinton (temperature, α) pairs distilled under recipes (b) and (c).</summary>
     public static readonly (double T, double Alpha)[] Losses = [(4, 0.9), (1, 1), (1, 0.5), (2, 0.5), (2, 0.9), (4, 0.5)];
 
+    /// <summary>The teacher-corrected KD (temperature, α) pairs distilled under recipes (f) and (g).</summary>
+    public static readonly (double T, double Alpha)[] CorrectedLosses = [(1, 0.5), (1, 0.25), (2, 0.5)];
+
     /// <summary>All configurations: every recipe from scratch, then the six losses under (b), (c), (f) and (g).</summary>
     public static IReadOnlyList<Config> Configs { get; } =
         Recipes.Select(r => new Config(r))
             .Concat(new[] { "b", "c", "f", "g" }.SelectMany(id => Losses.Select(l => new Config(Recipes.Single(r => r.Id == id), l.T, l.Alpha))))
+            .Concat(new[] { "f", "g" }.SelectMany(id => CorrectedLosses.Select(l => new Config(Recipes.Single(r => r.Id == id), l.T, l.Alpha, Corrected: true))))
             .ToList();
 
     public static void Run(SuiteArguments args, string[] commandLine)

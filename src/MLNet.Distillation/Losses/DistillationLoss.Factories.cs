@@ -4,6 +4,14 @@ namespace MLNet.Distillation.Losses;
 // loss type, so its settings stay readable (e.g. DistillationLoss.Dkd().Beta), and composes with + and *.
 public abstract partial class DistillationLoss
 {
+    /// <summary>
+    /// Hinton KD that drops the teacher on labelled rows it gets wrong (cross-entropy alone there); see
+    /// <see cref="TeacherCorrectedKdLoss"/>. Rows without a label learn from the teacher alone.
+    /// </summary>
+    /// <param name="temperature">Temperature T (default 1).</param>
+    /// <param name="alpha">KD weight α on labelled rows the teacher gets right (default 0.5).</param>
+    public static TeacherCorrectedKdLoss TeacherCorrected(double temperature = 1.0, double alpha = 0.5) => new(temperature, alpha);
+
     /// <summary>MSE between student and teacher logits (Kim et al. 2021); see <see cref="LogitMseLoss"/>. Uses every row.</summary>
     /// <param name="centered">Centre each row first (default false; always done for probability teachers).</param>
     public static LogitMseLoss LogitMse(bool centered = false) => new(centered);

@@ -15,22 +15,51 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
     /// <summary>True for the from-scratch baseline (cross-entropy on the labels only).</summary>
     public bool IsScratch { get; init; }
 
+    /// <summary>
+    /// True for the incumbent: the candidate a search keeps unless another one beats it by more than the noise of the
+    /// validation rows, and trains in every rung (in <see cref="DefaultSpace"/>: the library's default distillation).
+    /// Without one, scratch is the incumbent.
+    /// </summary>
+    public bool IsDefault { get; init; }
+
+    /// <summary>Peak learning rate of this candidate; null (default) keeps <see cref="StudentOptions.LearningRate"/>.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Learning-rate schedule of this candidate; null (default) keeps <see cref="StudentOptions.Schedule"/>.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>The library's default distillation — what a student with only a teacher column set trains with.</summary>
+    public static AutoDistillCandidate Default { get; } = new($"default KD ({DefaultLossName()})", StudentTrainer.DefaultDistillation) { IsDefault = true };
+
     /// <summary>Training from scratch with cross-entropy: the baseline every search includes.</summary>
     public static AutoDistillCandidate Scratch { get; } = new("scratch (cross-entropy)", () => DistillationLoss.CrossEntropy()) { IsScratch = true };
 
     /// <summary>
-    /// The default search space: scratch, Hinton KD over T ∈ {1, 2, 4} and α ∈ {0.5, 0.9, 1}, DKD, NKD, Jensen–Shannon,
-    /// reverse KL, and — when <paramref name="transferTeacherPath"/> is given — pure KD with mixup and Gaussian-noise
+    /// The default search space: scratch, the default distillation (the incumbent) also at a third and three times the
+    /// learning rate and under a cosine schedule, Hinton KD over T ∈ {1, 2, 4} and α ∈ {0.5, 0.9, 1}, DKD, NKD,
+    /// Jensen–Shannon, reverse KL, and — when <paramref name="transferTeacherPath"/> is given — pure KD with mixup and Gaussian-noise
     /// transfer sets labelled online by that teacher (<paramref name="imageShape"/> adds shift/flip for image vectors).
     /// </summary>
     /// <param name="transferTeacherPath">Teacher ONNX file for online transfer sets, or null for none.</param>
     /// <param name="imageShape">[channels, height, width] when the features are an image, or null.</param>
     public static IReadOnlyList<AutoDistillCandidate> DefaultSpace(string? transferTeacherPath = null, int[]? imageShape = null)
     {
-        var list = new List<AutoDistillCandidate> { Scratch };
+        var defaults = new StudentOptions();
+        var list = new List<AutoDistillCandidate>
+        {
+            Scratch,
+            Default,
+            new($"{Default.Name}, lr {defaults.LearningRate / 3:G2}", StudentTrainer.DefaultDistillation) { LearningRate = defaults.LearningRate / 3 },
+            new($"{Default.Name}, lr {defaults.LearningRate * 3:G2}", StudentTrainer.DefaultDistillation) { LearningRate = defaults.LearningRate * 3 },
+            new($"{Default.Name}, cosine", StudentTrainer.DefaultDistillation) { Schedule = LearningRateSchedule.Cosine },
+        };
+        string defaultLoss = DefaultLossName();
         foreach (var t in new[] { 1.0, 2.0, 4.0 })
             foreach (var a in new[] { 0.5, 0.9, 1.0 })
-                list.Add(new($"hinton T={t:G3} a={a:G3}", () => DistillationLoss.Hinton(t, a)));
+            {
+                using var probe = DistillationLoss.Hinton(t, a);
+                if (probe.Name != defaultLoss) list.Add(new($"hinton T={t:G3} a={a:G3}", () => DistillationLoss.Hinton(t, a)));
+            }
         list.Add(new("dkd", () => DistillationLoss.Dkd(warmupEpochs: 5)));
         list.Add(new("nkd", () => DistillationLoss.Nkd()));
         list.Add(new("jsd + 0.5 ce", () => DistillationLoss.JensenShannon() + 0.5 * DistillationLoss.CrossEntropy()));
@@ -50,4 +79,10 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    private static string DefaultLossName()
+    {
+        using var loss = StudentTrainer.DefaultDistillation();
+        return loss.Name;
+    }
 }

@@ -6,8 +6,10 @@ namespace MLNet.Distillation.Search;
 public sealed class AutoDistillOptions
 {
     /// <summary>
-    /// Everything that is not searched — columns, architecture, optimiser, batch size, learning rate, schedule, seed — and
-    /// the largest number of epochs (<see cref="StudentOptions.Epochs"/>, reached by the last rung). Its Loss and TransferSet are ignored.
+    /// Everything that is not searched — columns, architecture, optimiser, batch size, seed, and the learning rate and
+    /// schedule of candidates that do not set their own — and
+    /// the largest number of epochs (<see cref="StudentOptions.Epochs"/>, raised by <see cref="StudentOptions.MinimumSteps"/>,
+    /// reached by the last rung). Its Loss, TransferSet and ValidationFraction must stay unset: AutoDistill chooses those itself.
     /// </summary>
     public StudentOptions Student { get; set; } = new();
 
@@ -20,8 +22,15 @@ public sealed class AutoDistillOptions
     /// <summary>Successive-halving reduction factor η: each rung keeps the best 1/η (default 3).</summary>
     public int ReductionFactor { get; set; } = 3;
 
-    /// <summary>Number of rungs; rung r trains for Epochs / η^(rungs−1−r) epochs (default 3).</summary>
-    public int Rungs { get; set; } = 3;
+    /// <summary>Number of rungs; rung r trains for Epochs / η^(rungs−1−r) epochs, never fewer than <see cref="MinimumTrialSteps"/> steps (default 2).</summary>
+    public int Rungs { get; set; } = 2;
+
+    /// <summary>
+    /// The fewest optimisation steps of any trial (default 1,000; capped at the full run): a candidate is never eliminated
+    /// before it has trained this long. Distillation at higher temperatures converges more slowly than cross-entropy, and
+    /// a rung of a few epochs would eliminate it for that alone.
+    /// </summary>
+    public int MinimumTrialSteps { get; set; } = 1000;
 
     /// <summary>Largest number of training runs (trials) before the search stops promoting (default: no limit).</summary>
     public int? MaxTrials { get; set; }
@@ -34,4 +43,11 @@ public sealed class AutoDistillOptions
 
     /// <summary>Receives each finished trial (also logged to <c>MLContext.Log</c>).</summary>
     public Action<AutoDistillTrial>? Progress { get; set; }
+
+    /// <summary>
+    /// Cancels the search: checked while the rows are read, before every trial and before every optimisation step of a
+    /// trial or of the final refit; <c>Fit</c> then throws <see cref="OperationCanceledException"/>. The
+    /// <see cref="StudentOptions.CancellationToken"/> of <see cref="Student"/> cancels it as well. Default: none.
+    /// </summary>
+    public CancellationToken CancellationToken { get; set; }
 }

@@ -7,14 +7,25 @@ namespace MLNet.Distillation.Search;
 /// <summary>What AutoDistill tried and chose: every trial (the leaderboard), the winner, and how it compares with scratch.</summary>
 public sealed class AutoDistillResult
 {
-    internal AutoDistillResult(IReadOnlyList<AutoDistillTrial> trials, string winner, int winnerEpochs, int seed, TimeSpan elapsed)
+    internal AutoDistillResult(IReadOnlyList<AutoDistillTrial> trials, string winner, int winnerEpochs, int seed, TimeSpan elapsed, TimeSpan refitElapsed, string reason)
     {
         Trials = trials;
         Winner = winner;
         WinnerEpochs = winnerEpochs;
         Seed = seed;
         Elapsed = elapsed;
+        RefitElapsed = refitElapsed;
+        Reason = reason;
     }
+
+    /// <summary>Wall time of the final refit alone: what one plain fit of the winner costs.</summary>
+    public TimeSpan RefitElapsed { get; }
+
+    /// <summary>The cost of the search against one plain fit: <see cref="Elapsed"/> / <see cref="RefitElapsed"/>.</summary>
+    public double CostRatio => RefitElapsed > TimeSpan.Zero ? Elapsed / RefitElapsed : double.NaN;
+
+    /// <summary>Why the winner was picked (best on validation, or kept as the default because the others' gains were within noise).</summary>
+    public string Reason { get; }
 
     /// <summary>Every trial in the order it ran.</summary>
     public IReadOnlyList<AutoDistillTrial> Trials { get; }
@@ -43,7 +54,7 @@ public sealed class AutoDistillResult
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine($"AutoDistill (seed {Seed}, {Trials.Count} trials, {Elapsed.TotalSeconds.ToString("F0", inv)} s): winner **{Winner}**, refit for {WinnerEpochs} epochs.");
+        sb.AppendLine($"AutoDistill (seed {Seed}, {Trials.Count} trials, {Elapsed.TotalSeconds.ToString("F1", inv)} s = {CostRatio.ToString("F1", inv)}× one plain fit of {RefitElapsed.TotalSeconds.ToString("F1", inv)} s): winner **{Winner}**, refit for {WinnerEpochs} epochs — {Reason}");
         sb.AppendLine();
         sb.AppendLine("| candidate | rung | epochs | val accuracy | val log-loss | agreement with teacher |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -61,7 +72,8 @@ public sealed class AutoDistillResult
     {
         var json = JsonSerializer.Serialize(new
         {
-            winner = Winner, winnerEpochs = WinnerEpochs, seed = Seed, seconds = Elapsed.TotalSeconds,
+            winner = Winner, winnerEpochs = WinnerEpochs, seed = Seed, seconds = Elapsed.TotalSeconds, refitSeconds = RefitElapsed.TotalSeconds,
+            costRatio = Finite(CostRatio), reason = Reason,
             trials = Trials.Select(t => new
             {
                 candidate = t.Candidate, rung = t.Rung, epochs = t.Epochs, accuracy = Finite(t.Accuracy), logLoss = Finite(t.LogLoss),

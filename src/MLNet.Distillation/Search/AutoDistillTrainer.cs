@@ -7,14 +7,19 @@ using MLNet.Distillation.Training;
 namespace MLNet.Distillation.Search;
 
 /// <summary>
-/// Searches over losses, temperatures, weights, transfer sets and epochs on a validation split with successive halving
-/// (Jamieson and Talwalkar 2016): rung r trains every surviving candidate for Epochs/η^(R−1−r) epochs, the best 1/η go on.
-/// The scratch baseline is evaluated in every rung, so the pick is never worse than not distilling on the validation rows.
-/// The winner is refit on all rows and returned as a <see cref="StudentTransformer"/> whose <see cref="StudentTransformer.AutoDistill"/>
-/// holds the leaderboard. Deterministic for a seed (unless a time budget cuts the search). The teacher runs once.
+/// Searches over losses, temperatures, weights, learning rates, schedules and transfer sets on validation rows with
+/// successive halving (Jamieson and Talwalkar 2016): rung r trains every surviving candidate for Epochs/η^(R−1−r) epochs
+/// (never fewer than <see cref="AutoDistillOptions.MinimumTrialSteps"/> steps), the best 1/η go on. Scratch and the
+/// library's default distillation run in every rung, and a candidate replaces the default only when it beats it on the
+/// validation rows by more than the noise of that comparison. The winner is refit and returned as a
+/// <see cref="StudentTransformer"/> whose <see cref="StudentTransformer.AutoDistill"/> holds the leaderboard and the cost.
+/// Deterministic for a seed (unless a time budget cuts the search). The teacher runs once.
 /// </summary>
 public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
 {
+    /// <summary>Teacher accuracy on the validation rows from which AutoDistill suspects the teacher was trained on them.</summary>
+    public const double MemorisedTeacherAccuracy = 0.995;
+
     private readonly IHostEnvironment _env;
     private readonly AutoDistillOptions _options;
 
@@ -23,26 +28,48 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Student);
         StudentTrainer.Validate(options.Student);
+        if (options.Student.Loss is not null)
+            throw new ArgumentException($"AutoDistillOptions.Student.Loss is set ({options.Student.Loss.Name}), but AutoDistill chooses the loss itself. Add it to the search as a candidate instead: Candidates = [.. AutoDistillCandidate.DefaultSpace(), new(\"mine\", () => yourLoss)].", nameof(options));
+        if (options.Student.TransferSet is not null)
+            throw new ArgumentException("AutoDistillOptions.Student.TransferSet is set, but AutoDistill chooses transfer sets per candidate. Give it to a candidate instead (new AutoDistillCandidate(name, createLoss, transferSet)), or pass the teacher path to AutoDistillCandidate.DefaultSpace(teacherPath).", nameof(options));
+        if (options.Student.ValidationFraction > 0)
+            throw new ArgumentException($"AutoDistillOptions.Student.ValidationFraction is set ({options.Student.ValidationFraction}), but AutoDistill holds out its own validation rows. Set AutoDistillOptions.ValidationFraction instead, or pass validation data to Fit(train, validation).", nameof(options));
         if (options.ValidationFraction is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "AutoDistillOptions.ValidationFraction must lie in (0, 1): candidates are ranked on held-out rows.");
         if (options.ReductionFactor < 2) throw new ArgumentOutOfRangeException(nameof(options), options.ReductionFactor, "AutoDistillOptions.ReductionFactor must be at least 2.");
         if (options.Rungs < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Rungs, "AutoDistillOptions.Rungs must be at least 1.");
         if (options.MaxTrials is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxTrials, "AutoDistillOptions.MaxTrials must be at least 1.");
+        if (options.MinimumTrialSteps < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MinimumTrialSteps, "AutoDistillOptions.MinimumTrialSteps cannot be negative.");
         _env = env;
         _options = options;
     }
 
-    /// <inheritdoc />
-    public StudentTransformer Fit(IDataView input)
+    /// <summary>Searches on <paramref name="input"/>, holding out <see cref="AutoDistillOptions.ValidationFraction"/> of it to rank candidates, and refits the winner on all rows.</summary>
+    public StudentTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>
+    /// Searches on <paramref name="trainData"/> and ranks the candidates on <paramref name="validationData"/> — rows the
+    /// teacher did not train on, ideally, so that the ranking measures generalisation rather than agreement with a teacher
+    /// that memorised them — then refits the winner on the training rows.
+    /// </summary>
+    /// <param name="trainData">Training rows with the feature, label and teacher columns.</param>
+    /// <param name="validationData">Labelled validation rows transformed by the same upstream pipeline, or null to split them off the training rows.</param>
+    public StudentTransformer Fit(IDataView trainData, IDataView? validationData)
     {
+        ArgumentNullException.ThrowIfNull(trainData);
         var watch = Stopwatch.StartNew();
         var o = _options;
         var baseOptions = o.Student.Clone();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(o.CancellationToken, o.Student.CancellationToken);
+        baseOptions.CancellationToken = cancel.Token;   // reading, every trial and the refit stop at the next row or step
+        cancel.Token.ThrowIfCancellationRequested();
         int seed = baseOptions.Seed ?? _env.Register("AutoDistill").Rand.Next();
-        var all = TrainingSet.Load(input, baseOptions);
-        var (train, validation) = all.Split(o.ValidationFraction, seed);
+        var (all, given) = StudentTrainer.LoadAligned(_env, baseOptions, trainData, validationData);
+        var (train, validation) = given is null ? all.Split(o.ValidationFraction, seed) : (all, given);
         if (!validation.HasLabels)
-            throw new ArgumentException($"AutoDistill ranks candidates on labelled validation rows, but none of the held-out rows has a label in column '{baseOptions.LabelColumnName}'. Raise ValidationFraction or add labelled rows.");
+            throw new ArgumentException($"AutoDistill ranks candidates on labelled validation rows, but none of the {(given is null ? "held-out" : "validation")} rows has a label in column '{baseOptions.LabelColumnName}'. " +
+                (given is null ? "Raise ValidationFraction or add labelled rows." : "Pass labelled validation rows."));
+        bool memorised = WarnIfTeacherMemorised(validation, given is not null);
 
         var candidates = (o.Candidates ?? AutoDistillCandidate.DefaultSpace()).ToList();
         if (!candidates.Any(c => c.IsScratch)) candidates.Insert(0, AutoDistillCandidate.Scratch);
@@ -52,17 +79,22 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
             if (dropped.Length > 0) Log($"No teacher column: skipping {string.Join(", ", dropped)}.");
             candidates = candidates.Where(c => !dropped.Contains(c.Name)).ToList();
         }
+        var incumbent = candidates.FirstOrDefault(c => c.IsDefault) ?? candidates.First(c => c.IsScratch);
+        var kept = new[] { incumbent }.Concat(candidates.Where(c => c.IsScratch)).Distinct().ToList();
 
+        int fullEpochs = TrainingLoop.EffectiveEpochs(baseOptions, train.Rows);
+        int stepsPerEpoch = StepsPerEpoch(baseOptions, train.Rows);
         var trials = new List<AutoDistillTrial>();
         var survivors = candidates;
-        AutoDistillTrial? winnerTrial = null;
+        List<(AutoDistillCandidate Candidate, AutoDistillTrial Trial)> lastResults = [];
         for (int rung = 0; rung < o.Rungs && survivors.Count > 0; rung++)
         {
-            int epochs = Math.Max(1, (int)Math.Round(baseOptions.Epochs / Math.Pow(o.ReductionFactor, o.Rungs - 1 - rung)));
+            int epochs = RungEpochs(rung, fullEpochs, stepsPerEpoch);
             var results = new List<(AutoDistillCandidate Candidate, AutoDistillTrial Trial)>();
-            foreach (var candidate in survivors.OrderByDescending(c => c.IsScratch))
+            foreach (var candidate in survivors.OrderByDescending(c => kept.Contains(c)))
             {
                 if (BudgetSpent(trials.Count, watch.Elapsed)) break;
+                cancel.Token.ThrowIfCancellationRequested();
                 var trial = RunTrial(candidate, baseOptions, train, validation, rung, epochs, seed);
                 results.Add((candidate, trial));
                 trials.Add(trial);
@@ -70,28 +102,31 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
                 Log($"rung {rung} ({epochs} epochs) {candidate.Name}: val accuracy {trial.Accuracy:P2}, log-loss {trial.LogLoss:F4}, agreement {trial.TeacherAgreement:P2} ({trial.Elapsed.TotalSeconds:F1} s)");
             }
             if (results.Count == 0) break;
+            lastResults = results;
             var ranked = results.OrderByDescending(r => Rank(r.Trial)).ToList();
-            winnerTrial = ranked[0].Trial;
             bool last = rung == o.Rungs - 1 || BudgetSpent(trials.Count, watch.Elapsed);
             int keep = last ? 1 : Math.Max(1, (int)Math.Ceiling(ranked.Count / (double)o.ReductionFactor));
-            var promoted = ranked.Take(keep).Select(r => r.Candidate).ToList();
-            if (!last && !promoted.Any(c => c.IsScratch) && ranked.FirstOrDefault(r => r.Candidate.IsScratch) is { Candidate: { } scratch }) promoted.Add(scratch);
+            var promoted = last ? [] : ranked.Take(keep).Select(r => r.Candidate).ToList();
+            if (!last) foreach (var k in kept) if (!promoted.Contains(k) && results.Any(r => r.Candidate == k)) promoted.Add(k);
             foreach (var (candidate, trial) in results)
                 if (promoted.Contains(candidate)) trials[trials.IndexOf(trial)] = trial with { Promoted = true };
             survivors = promoted;
             if (last) break;
         }
-        if (winnerTrial is null) throw new InvalidOperationException("AutoDistill ran no trial: the budget allows none (raise MaxTrials or TimeBudget).");
+        if (lastResults.Count == 0) throw new InvalidOperationException("AutoDistill ran no trial: the budget allows none (raise MaxTrials or TimeBudget).");
 
-        var winner = candidates.First(c => c.Name == winnerTrial.Candidate);
-        Log($"AutoDistill picked '{winner.Name}' ({winnerTrial.Accuracy:P2} validation accuracy at {winnerTrial.Epochs} epochs); refitting on all {all.Rows} rows.");
+        var (winner, winnerTrial, reason) = Choose(lastResults, incumbent, validation, memorised);
+        trials[trials.IndexOf(winnerTrial)] = winnerTrial with { Promoted = true };
+        Log($"AutoDistill picked '{winner.Name}' ({winnerTrial.Accuracy:P2} validation accuracy at {winnerTrial.Epochs} epochs): {reason} Refitting on {all.Rows} rows.");
         var refitOptions = TrialOptions(baseOptions, winner, winnerTrial.Epochs);
         refitOptions.Progress = baseOptions.Progress;
         using var loss = winner.CreateLoss();
+        var refitWatch = Stopwatch.StartNew();
         var (network, history) = StudentTrainer.Train(_env, refitOptions, loss, all, null, seed);
-        var result = new AutoDistillResult(trials, winner.Name, winnerTrial.Epochs, seed, watch.Elapsed);
+        var refitTime = refitWatch.Elapsed;
+        var result = new AutoDistillResult(trials, winner.Name, winnerTrial.Epochs, seed, watch.Elapsed, refitTime, reason);
         Log(result.ToMarkdown());
-        var student = StudentTrainer.Build(_env, refitOptions, network, input, all.ClassCount, history, loss.Name, seed, watch.Elapsed);
+        var student = StudentTrainer.Build(_env, refitOptions, network, trainData, all.ClassCount, history, loss.Name, seed, watch.Elapsed);
         student.AutoDistill = result;
         return student;
     }
@@ -99,6 +134,67 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
         => new StudentTrainer(_env, _options.Student).GetOutputSchema(inputSchema);
+
+    /// <summary>
+    /// The final pick among the last rung's trials: the best by <see cref="AutoDistillOptions.Metric"/>, unless it beats the
+    /// incumbent (the library's default distillation, or scratch) on validation accuracy by no more than one standard
+    /// error of the difference of two accuracies on these rows — then the incumbent, as a gain that small is noise.
+    /// </summary>
+    private (AutoDistillCandidate, AutoDistillTrial, string) Choose(List<(AutoDistillCandidate Candidate, AutoDistillTrial Trial)> results,
+        AutoDistillCandidate incumbent, TrainingSet validation, bool memorised)
+    {
+        var ranked = results.OrderByDescending(r => Rank(r.Trial)).ToList();
+        var best = ranked[0];
+        int at = results.FindIndex(r => r.Candidate == incumbent);
+        if (at < 0 || best.Candidate == incumbent)
+            return (best.Candidate, best.Trial, "best on the validation rows.");
+        var held = results[at];
+        long n = validation.Labels.LongCount(l => l >= 0);
+        double p = held.Trial.Accuracy;
+        double noise = Math.Sqrt(2 * Math.Max(p * (1 - p), 0.25 / Math.Max(1, n)) / Math.Max(1, n));
+        double gain = best.Trial.Accuracy - held.Trial.Accuracy;
+        if (_options.Metric == EarlyStoppingMetric.Accuracy && gain <= noise)
+            return (held.Candidate, held.Trial,
+                $"'{best.Candidate.Name}' scored {gain * 100:F2} points more, within the noise of {n} validation rows (±{noise * 100:F2} points), so '{incumbent.Name}' stays" +
+                (memorised ? " (and the teacher seems to have trained on these rows)." : "."));
+        return (best.Candidate, best.Trial, $"{gain * 100:F2} points above '{incumbent.Name}', beyond the noise of {n} validation rows (±{noise * 100:F2} points).");
+    }
+
+    /// <summary>Warns when the teacher is (nearly) always right on the validation rows: it has probably trained on them.</summary>
+    private bool WarnIfTeacherMemorised(TrainingSet validation, bool given)
+    {
+        if (validation.Teacher is null) return false;
+        long labelled = 0, right = 0;
+        int k = validation.ClassCount;
+        for (int r = 0; r < validation.Rows; r++)
+        {
+            long y = validation.Labels[r];
+            if (y < 0) continue;
+            labelled++;
+            int top = 0;
+            for (int j = 1; j < k; j++) if (validation.Teacher[(long)r * k + j] > validation.Teacher[(long)r * k + top]) top = j;
+            if (top == y) right++;
+        }
+        if (labelled == 0 || right < MemorisedTeacherAccuracy * labelled) return false;
+        _env.Warn("AutoDistill", $"The teacher is right on {right * 100.0 / labelled:F1} % of the {labelled} labelled validation rows: it has probably trained on them. " +
+            "Validation accuracy then measures agreement with the teacher, not how well a candidate generalises, and candidates differ by noise; " +
+            "the default distillation is kept unless another candidate is clearly better. " +
+            (given ? "Pass validation rows the teacher has not seen." : "Pass rows the teacher has not seen with Fit(train, validation)."));
+        return true;
+    }
+
+    private int RungEpochs(int rung, int fullEpochs, int stepsPerEpoch)
+    {
+        int epochs = Math.Max(1, (int)Math.Round(fullEpochs / Math.Pow(_options.ReductionFactor, _options.Rungs - 1 - rung)));
+        int floor = (int)Math.Ceiling(_options.MinimumTrialSteps / (double)Math.Max(1, stepsPerEpoch));
+        return Math.Min(fullEpochs, Math.Max(epochs, floor));
+    }
+
+    private static int StepsPerEpoch(StudentOptions o, int rows)
+    {
+        int batch = Math.Max(1, Math.Min(o.BatchSize, rows));
+        return (rows + batch - 1) / batch;
+    }
 
     private AutoDistillTrial RunTrial(AutoDistillCandidate candidate, StudentOptions baseOptions, TrainingSet train, TrainingSet validation, int rung, int epochs, int seed)
     {
@@ -121,11 +217,15 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         return loss.RequiresTeacher || candidate.TransferSet is not null;
     }
 
+    /// <summary>The student options of one trial (or the refit): the candidate's transfer set, learning rate and schedule over the base options, exactly <paramref name="epochs"/>.</summary>
     private static StudentOptions TrialOptions(StudentOptions baseOptions, AutoDistillCandidate candidate, int epochs)
     {
         var o = baseOptions.Clone();
         o.Epochs = epochs;
+        o.MinimumSteps = 0;
         o.TransferSet = candidate.TransferSet;
+        if (candidate.LearningRate is double lr) o.LearningRate = lr;
+        if (candidate.Schedule is LearningRateSchedule schedule) o.Schedule = schedule;
         o.Loss = null;
         o.ValidationFraction = 0;
         o.Progress = null;

@@ -21,6 +21,7 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
     private readonly BatchPipeline _pipeline;
     private readonly int _inputCount;
     private readonly int _capacity;
+    private readonly CancellationToken _cancel;
     private TeacherBatch? _current;
     private int _row = -1;   // row within the current slot
     private int _entry = -1; // _current.Index * _capacity + _row: the row's entry in the column buffers
@@ -37,6 +38,7 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
         _activeOutputs = activeOutputs;
         _inputCount = upstream.Schema.Count;
         _capacity = parent.BatchSize;
+        _cancel = parent.CancellationToken;
         // Slots in flight: one per worker (being read or scored), one scored and waiting, one being served.
         int slotCount = parent.ConcurrentBatches + 2;
         var activeBindings = outputs.Where((_, j) => activeOutputs[j]).ToArray();
@@ -66,6 +68,7 @@ internal sealed class BatchedTeacherCursor : DataViewRowCursor
         if (_exhausted) return false;
         if (_current is null || _row + 1 >= _current.Count)
         {
+            _cancel.ThrowIfCancellationRequested();
             _current = _pipeline.Next(_current);
             if (_current is null)
             {

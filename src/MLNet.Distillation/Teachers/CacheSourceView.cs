@@ -12,12 +12,18 @@ internal sealed class CacheSourceView : IDataView
 {
     private readonly DistillDataView _view;
     private readonly SoftLabelCodec[] _codecs;
+    private readonly Func<Training.ProgressMeter> _meter;
     private long _rowsWritten;
 
-    public CacheSourceView(DistillDataView view, SoftLabelCodec[] codecs, TeacherFingerprint fingerprint)
+    /// <param name="view">The teacher transform's view.</param>
+    /// <param name="codecs">How each output is stored.</param>
+    /// <param name="fingerprint">Stored as an annotation of the first column.</param>
+    /// <param name="meter">Makes the progress meter of a pass: it counts and reports the rows and stops the pass when cancelled.</param>
+    public CacheSourceView(DistillDataView view, SoftLabelCodec[] codecs, TeacherFingerprint fingerprint, Func<Training.ProgressMeter> meter)
     {
         _view = view;
         _codecs = codecs;
+        _meter = meter;
         var builder = new DataViewSchema.Builder();
         var annotations = new DataViewSchema.Annotations.Builder();
         var text = fingerprint.ToString();
@@ -38,18 +44,23 @@ internal sealed class CacheSourceView : IDataView
     public long? GetRowCount() => _view.Input.GetRowCount();
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-        => new Cursor(this, _view.OpenTeacherPass());
+    {
+        var meter = _meter();
+        meter.Start();
+        return new Cursor(this, _view.OpenTeacherPass(), meter);
+    }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         => [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(CacheSourceView parent, BatchedTeacherCursor teacher) : DataViewRowCursor
+    private sealed class Cursor(CacheSourceView parent, BatchedTeacherCursor teacher, Training.ProgressMeter meter) : DataViewRowCursor
     {
         private readonly RowHasher _hasher = new();
         private readonly float[][] _served = parent._codecs.Select(c => new float[c.Size]).ToArray();
         private ulong _inputHash;
         private ulong _outputHash;
         private long _position = -1;
+        private bool _finished;
 
         public override DataViewSchema Schema => parent.Schema;
         public override long Position => _position;
@@ -60,8 +71,11 @@ internal sealed class CacheSourceView : IDataView
             if (!teacher.MoveNext())
             {
                 Interlocked.Exchange(ref parent._rowsWritten, _position + 1);
+                if (!_finished) meter.Finish();
+                _finished = true;
                 return false;
             }
+            meter.Row();
             teacher.HashCurrentInputs(_hasher);
             _inputHash = _hasher.Finish();
             for (int j = 0; j < parent._codecs.Length; j++)

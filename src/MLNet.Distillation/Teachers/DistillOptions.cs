@@ -99,6 +99,26 @@ public sealed class DistillOptions
     /// </summary>
     public int? CacheTopK { get; set; }
 
+    /// <summary>
+    /// Cancels a teacher pass: checked before each batch is scored and, while a soft-label cache is written, for every
+    /// row. A cancelled pass throws <see cref="OperationCanceledException"/> to the reader and leaves no cache file (the
+    /// file is written atomically: a cancelled write is discarded). A student fit's
+    /// <see cref="Training.StudentOptions.CancellationToken"/> also stops a cache being written for it. Default: none.
+    /// </summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>
+    /// Called while the soft-label cache is written (<see cref="CachePath"/>) — a whole teacher pass before the first row
+    /// is served — when it starts, at least once a second, and when it ends, with rows done, rows/s and, when the data
+    /// knows its row count, the time left; each report is also logged to <c>MLContext.Log</c>. Without a cache the
+    /// teacher runs as its rows are read, and the reader reports (a student fit: <see cref="Training.StudentOptions.LoadingProgress"/>).
+    /// Default: none.
+    /// </summary>
+    public Action<Training.LoadingProgress>? Progress { get; set; }
+
+    /// <summary>How often a running cache write reports (one second; tests shorten it).</summary>
+    internal TimeSpan ProgressInterval { get; set; } = Training.ProgressMeter.DefaultInterval;
+
     internal DistillOptions Clone() => new()
     {
         TeacherModelPath = TeacherModelPath,
@@ -118,6 +138,9 @@ public sealed class DistillOptions
         CachePath = CachePath,
         CachePrecision = CachePrecision,
         CacheTopK = CacheTopK,
+        CancellationToken = CancellationToken,
+        Progress = Progress,
+        ProgressInterval = ProgressInterval,
     };
 
     /// <summary>Batches scored at once, as <see cref="ConcurrentBatches"/> resolves on this machine.</summary>

@@ -72,6 +72,12 @@ public sealed class DistillTransformer : ITransformer, IDisposable
 
     internal SoftLabelCache? Cache { get; }
 
+    /// <summary><see cref="DistillOptions.CancellationToken"/>.</summary>
+    internal CancellationToken CancellationToken => _options.CancellationToken;
+
+    /// <summary>Where a teacher pass that writes the cache reports (<see cref="DistillOptions.Progress"/>) and how often.</summary>
+    internal (Action<Training.LoadingProgress>? Listener, TimeSpan Interval) Progress => (_options.Progress, _options.ProgressInterval);
+
     internal void RecordScored(long rows)
     {
         Interlocked.Add(ref _rowsScored, rows);

@@ -54,8 +54,30 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
     private void Build(DistillDataView view, TeacherFingerprint fingerprint)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var source = new CacheSourceView(view, CreateCodecs(view.Outputs), fingerprint);
-        AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)));
+        // Cancelled and reported by the transform's own options and by the student fit that is reading (if any).
+        var (listener, interval) = view.Parent.Progress;
+        var fit = Training.FitObserver.Current;
+        var tokens = new[] { view.Parent.CancellationToken, fit?.Token ?? CancellationToken.None };
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(tokens);
+        void Report(Training.LoadingProgress p)
+        {
+            env.Info("Distill", p.ToString());
+            listener?.Invoke(p);
+            fit?.Progress?.Invoke(p);
+        }
+        if (fit is not null && fit.Interval < interval) interval = fit.Interval;
+        var source = new CacheSourceView(view, CreateCodecs(view.Outputs), fingerprint,
+            () => new Training.ProgressMeter(Training.LoadingStage.TeacherPass, view.Input.GetRowCount(), Report, cancel.Token, interval));
+        try
+        {
+            AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)));
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested)
+        {
+            // ML.NET's saver reports a reader's exception wrapped in its own; say plainly that the pass was cancelled.
+            throw new OperationCanceledException($"The teacher pass writing soft-label cache '{path}' was cancelled; no cache file was written.",
+                e, tokens.First(t => t.IsCancellationRequested));
+        }
         env.Info("Distill", $"Wrote soft-label cache '{path}': {source.RowsWritten} rows from teacher '{view.Parent.Model.ModelPath}', " +
             $"{new FileInfo(path).Length / 1024.0:N0} KiB, in {watch.Elapsed.TotalSeconds:N1} s.");
     }

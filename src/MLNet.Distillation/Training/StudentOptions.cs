@@ -102,8 +102,15 @@ public sealed class StudentOptions
     /// <summary>Rows per optimisation step (default 128).</summary>
     public int BatchSize { get; set; } = 128;
 
-    /// <summary>Passes over the training rows (default 20).</summary>
+    /// <summary>Passes over the training rows (default 20); raised on small data to reach <see cref="MinimumSteps"/>.</summary>
     public int Epochs { get; set; } = 20;
+
+    /// <summary>
+    /// The fewest optimisation steps a fit makes (default 0 — to be set by the defaults study): when <see cref="Epochs"/>
+    /// passes over a small training set make fewer steps, the fit runs more epochs (at most 1,000) and says so in
+    /// <c>MLContext.Log</c>. Small tabular sets otherwise stop far from convergence. 0 trains exactly <see cref="Epochs"/>.
+    /// </summary>
+    public int MinimumSteps { get; set; }
 
     /// <summary>Seed for initialisation and shuffling; <c>null</c> (default) derives one from the <c>MLContext</c> seed. Same seed, same data → same predictions on the CPU.</summary>
     public int? Seed { get; set; }
@@ -147,8 +154,32 @@ public sealed class StudentOptions
     /// <summary>Class names when there is no label column (the key values of <c>PredictedLabel</c>); default "0", "1", ….</summary>
     public string[]? ClassNames { get; set; }
 
-    /// <summary>Threads TorchSharp may use (default: leave TorchSharp's setting).</summary>
+    /// <summary>
+    /// TorchSharp intra-op threads during the fit. <c>null</c> (default): one thread, unless a step holds at least
+    /// 200 million multiply-adds (batch size × Σ inputs × outputs over the layers), then one per 200 million, at most
+    /// one per core — small steps spend more on synchronising threads than they gain, and on a busy machine several
+    /// threads can make a fit ten times slower (measured in docs/performance.md). The count applies to the thread that
+    /// calls <c>Fit</c> and the previous setting is restored when the fit ends.
+    /// </summary>
     public int? NumberOfThreads { get; set; }
+
+    /// <summary>
+    /// Cancels the fit. It is checked before every optimisation step, for every row read, and by a teacher pass that the
+    /// fit sets off (a <c>Distill</c> soft-label cache being written); a cancelled fit throws
+    /// <see cref="OperationCanceledException"/> there and leaves no file behind. Default: none.
+    /// </summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>
+    /// Called while the fit reads its rows — the stage that runs the teacher, since <c>Distill</c> is lazy, and that
+    /// comes before the first epoch — when reading starts, at least once a second, and when it ends, with rows done,
+    /// rows/s and, when the data knows its row count, the time left. Each report is also logged to <c>MLContext.Log</c>.
+    /// A soft-label cache written during the fit reports as <see cref="LoadingStage.TeacherPass"/>. Default: none.
+    /// </summary>
+    public Action<LoadingProgress>? LoadingProgress { get; set; }
+
+    /// <summary>How often a running pass reports (one second; tests shorten it).</summary>
+    internal TimeSpan LoadingProgressInterval { get; set; } = ProgressMeter.DefaultInterval;
 
     internal StudentOptions Clone() => (StudentOptions)MemberwiseClone();
 }

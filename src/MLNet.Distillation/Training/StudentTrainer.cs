@@ -66,14 +66,24 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     internal static (TrainingSet Train, TrainingSet? Validation) LoadAligned(IHostEnvironment env, StudentOptions o, IDataView trainData, IDataView? validationData)
     {
         var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
-        var train = TrainingSet.Load(trainData, o, aligner: aligner);
+        void Log(string message) => env.Info("Student", message);
+        var train = TrainingSet.Load(trainData, o, aligner: aligner, log: Log);
         aligner.Freeze();
-        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, train.ClassCount, train.FeatureCount, aligner);
+        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, train.ClassCount, train.FeatureCount, aligner, LoadingStage.ValidationRows, Log);
         return (train, validation);
     }
 
     internal static DistillationLoss DefaultLoss(StudentOptions o)
-        => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DistillationLoss.Hinton();
+        => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DefaultDistillation();
+
+    /// <summary>The loss of a student with a teacher column and no <see cref="StudentOptions.Loss"/>: see docs/results.md for the study that chose it.</summary>
+    internal static DistillationLoss DefaultDistillation() => DistillationLoss.Hinton(DefaultTemperature, DefaultAlpha);
+
+    /// <summary>Temperature of the default distillation.</summary>
+    internal const double DefaultTemperature = 4;
+
+    /// <summary>Weight of the distillation term in the default distillation (the rest goes to cross-entropy on the labels).</summary>
+    internal const double DefaultAlpha = 0.9;
 
     /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill.</summary>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
@@ -140,6 +150,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     internal static void Validate(StudentOptions o)
     {
         if (o.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(o.Epochs), o.Epochs, "StudentOptions.Epochs must be at least 1.");
+        if (o.MinimumSteps < 0) throw new ArgumentOutOfRangeException(nameof(o.MinimumSteps), o.MinimumSteps, "StudentOptions.MinimumSteps cannot be negative (0 trains exactly Epochs).");
         if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "StudentOptions.BatchSize must be at least 1.");
         if (!(o.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(o.LearningRate), o.LearningRate, "StudentOptions.LearningRate must be positive (typical 1e-4 to 1e-2).");
         if (o.WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(o.WeightDecay), o.WeightDecay, "StudentOptions.WeightDecay cannot be negative.");

@@ -37,9 +37,29 @@ internal sealed class TrainingLoop
 
     public List<EpochProgress> History { get; } = new();
 
+    /// <summary>Epochs of the current run: <see cref="StudentOptions.Epochs"/>, raised to reach <see cref="StudentOptions.MinimumSteps"/>.</summary>
+    private int _epochs;
+
+    /// <summary>
+    /// The epochs a run over <paramref name="rows"/> training rows makes: <see cref="StudentOptions.Epochs"/>, or more when
+    /// that many epochs would make fewer than <see cref="StudentOptions.MinimumSteps"/> optimisation steps.
+    /// </summary>
+    public static int EffectiveEpochs(StudentOptions o, int rows)
+    {
+        int batch = Math.Max(1, Math.Min(o.BatchSize, rows));
+        long stepsPerEpoch = (rows + batch - 1) / batch;
+        long needed = (o.MinimumSteps + stepsPerEpoch - 1) / Math.Max(1, stepsPerEpoch);
+        return (int)Math.Clamp(needed, o.Epochs, Math.Max(o.Epochs, MaximumEpochs));
+    }
+
+    /// <summary>The most epochs <see cref="StudentOptions.MinimumSteps"/> may raise a run to.</summary>
+    public const int MaximumEpochs = 1000;
+
     public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
     {
-        if (_o.NumberOfThreads is int threads) torch.set_num_threads(threads);
+        long workPerStep = TorchThreads.WorkPerStep(train.FeatureCount, _o.HiddenLayers, train.ClassCount, Math.Min(_o.BatchSize, train.Rows));
+        using var threads = TorchThreads.Apply(_o.NumberOfThreads, workPerStep);
+        _log($"Using {threads.Describe(workPerStep)}.");
         var (mean, std) = FeatureStatistics(train);
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
         MlpStudent created;
@@ -68,13 +88,16 @@ internal sealed class TrainingLoop
         var rng = new Random(seed);
         int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
         int stepsPerEpoch = (n + batch - 1) / batch;
-        long totalSteps = (long)stepsPerEpoch * _o.Epochs, step = 0;
+        _epochs = EffectiveEpochs(_o, n);
+        if (_epochs > _o.Epochs)
+            _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and StudentOptions.MinimumSteps is {_o.MinimumSteps}.");
+        long totalSteps = (long)stepsPerEpoch * _epochs, step = 0;
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;
         StudentNetwork? bestNetwork = null, bestGroundTruthNetwork = null;
         var order = Enumerable.Range(0, n).ToArray();
 
-        for (int epoch = 0; epoch < _o.Epochs; epoch++)
+        for (int epoch = 0; epoch < _epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
             var studentTime = TimeSpan.Zero;
@@ -86,6 +109,7 @@ internal sealed class TrainingLoop
             long correct = 0, labelled = 0;
             for (int start = 0, stepInEpoch = 0; start < n; start += batch, stepInEpoch++)
             {
+                _o.CancellationToken.ThrowIfCancellationRequested();
                 var synthetic = transfer?.Next(stepInEpoch);
                 var studentWatch = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
@@ -109,7 +133,7 @@ internal sealed class TrainingLoop
                 {
                     StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Labels = y, Features = x,
                     Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
-                    Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = true,
+                    Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
                 };
                 var terms = tEach.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, tEach.Select(each => each.index_select(0, idx)).ToArray(), train);
                 var total = terms.Total;
@@ -131,7 +155,7 @@ internal sealed class TrainingLoop
 
             var progress = new EpochProgress
             {
-                Epoch = epoch + 1, TotalEpochs = _o.Epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
+                Epoch = epoch + 1, TotalEpochs = _epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
                 LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / stepsPerEpoch),
                 TrainAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
                 StudentTime = studentTime, TeacherTime = transfer?.TakeTeacherTime() ?? TimeSpan.Zero,
@@ -280,7 +304,7 @@ internal sealed class TrainingLoop
             _loss.LearnFromHeldOut(new LossContext
             {
                 StudentLogits = logits, Teacher = t, TeacherKind = v.TeacherKind, Labels = y, Features = x, Penultimate = features,
-                MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _o.Epochs, Step = step, Training = false,
+                MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = false,
             });
         }
     }

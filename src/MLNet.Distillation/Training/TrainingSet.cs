@@ -42,9 +42,12 @@ internal sealed class TrainingSet
 
     /// <summary>
     /// Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages; the teacher
-    /// columns are put into the label's key order by <paramref name="aligner"/> (none: as they are).
+    /// columns are put into the label's key order by <paramref name="aligner"/> (none: as they are). Reading reports its
+    /// progress as <paramref name="stage"/> to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and
+    /// stops on <see cref="StudentOptions.CancellationToken"/>.
     /// </summary>
-    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null, ClassAligner? aligner = null)
+    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null, ClassAligner? aligner = null,
+        LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null)
     {
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
@@ -94,8 +97,16 @@ internal sealed class TrainingSet
         var features = new List<float>();
         var labels = new List<long>();
         var teacherValues = teachers.Select(_ => new List<float>()).ToArray();
-        using (var cursor = data.GetRowCursor(cols))
+        var meter = new ProgressMeter(stage, data.GetRowCount(), p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
+            o.CancellationToken, o.LoadingProgressInterval);
+        o.CancellationToken.ThrowIfCancellationRequested();
+        DataViewRowCursor cursor;
+        // A teacher pass that opening the cursor sets off (a soft-label cache being written) stops and reports with this fit.
+        using (new FitObserver(o.CancellationToken, o.LoadingProgress, o.LoadingProgressInterval).Enter())
+            cursor = data.GetRowCursor(cols);
+        using (cursor)
         {
+            meter.Start();
             var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
             var lGetter = label is { } lc2 ? KeyLabelReader.Create(cursor, lc2) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
@@ -114,8 +125,10 @@ internal sealed class TrainingSet
                     Dense(tb, trow);
                     teacherValues[i].AddRange(trow);
                 }
+                meter.Row();
             }
         }
+        meter.Finish();
         int n = labels.Count;
         if (n == 0) throw new ArgumentException("The training data has no rows.");
         CheckFinite(features, $"feature column '{o.FeatureColumnName}'", f);
