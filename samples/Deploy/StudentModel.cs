@@ -65,7 +65,7 @@ public sealed class StudentModel : IDisposable
         if (features.Length != FeatureCount) throw new ArgumentException($"The model takes {FeatureCount} features, not {features.Length}.", nameof(features));
         var output = _output;
         _engine.Predict(new StudentInput { Features = features }, ref output);
-        return new StudentPrediction(ClassNames[(int)output.PredictedLabel - 1], (float[])output.Score.Clone());
+        return ToPrediction(output.PredictedLabel, (float[])output.Score.Clone());
     }
 
     /// <summary>Scores many feature vectors with one <c>Transform</c> (what batch jobs and evaluations use).</summary>
@@ -74,9 +74,13 @@ public sealed class StudentModel : IDisposable
     {
         var data = MLContext.Data.LoadFromEnumerable(rows.Select(r => new StudentInput { Features = r }), InputDefinition);
         return MLContext.Data.CreateEnumerable<StudentOutput>(Model.Transform(data), reuseRowObject: false)
-            .Select(o => new StudentPrediction(ClassNames[(int)o.PredictedLabel - 1], o.Score))
+            .Select(o => ToPrediction(o.PredictedLabel, o.Score))
             .ToArray();
     }
+
+    /// <summary>Key 0 is the missing key: the row had a NaN or infinite feature, so there is no class.</summary>
+    private StudentPrediction ToPrediction(uint predictedLabel, float[] probabilities)
+        => new(predictedLabel == 0 ? null : ClassNames[(int)predictedLabel - 1], probabilities);
 
     /// <inheritdoc />
     public void Dispose() => _engine.Dispose();

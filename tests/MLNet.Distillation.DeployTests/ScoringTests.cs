@@ -52,6 +52,29 @@ public class ScoringTests
         Assert.True(correct >= 0.9 * rows.Length, $"{correct} of {rows.Length} right");
     }
 
+    [Fact]
+    public void ANaNFeatureGivesNoClassAndNaNProbabilities()
+    {
+        using var student = new StudentModel(WineStudent.ModelPath);
+        var features = (float[])WineStudent.Rows()[0].Features.Clone();
+        features[5] = float.NaN;
+        var p = student.Predict(features);
+        Assert.Null(p.Label);
+        Assert.All(p.Probabilities, v => Assert.True(float.IsNaN(v)));
+    }
+
+    [Fact]
+    public void AnInfiniteFeatureGivesNoClassInABatchAndLeavesTheOtherRowsAlone()
+    {
+        using var student = new StudentModel(WineStudent.ModelPath);
+        var rows = WineStudent.Rows();
+        var features = rows.Select(r => (float[])r.Features.Clone()).ToArray();
+        features[1][0] = float.PositiveInfinity;
+        var batch = student.PredictMany(features);
+        Assert.Null(batch[1].Label);
+        Assert.Equal(rows.Where((_, i) => i != 1).Select(r => r.PredictedLabel), batch.Where((_, i) => i != 1).Select(p => p.Label));
+    }
+
     private sealed class NamedPrediction
     {
         public string PredictedLabel { get; set; } = "";

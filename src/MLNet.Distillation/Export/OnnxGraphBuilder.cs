@@ -12,7 +12,8 @@ internal enum OnnxElementType
 /// <summary>
 /// A small writer for ONNX models (the onnx.proto ModelProto/GraphProto/NodeProto/TensorProto messages), enough for the
 /// feed-forward graphs a student compiles to. It encodes protobuf directly with <see cref="CodedOutputStream"/>, so the
-/// library needs no generated ONNX classes. Field numbers follow onnx.proto (IR version 8, default opset domain).
+/// library needs no generated ONNX classes. Field numbers follow onnx.proto (IR version 8; the default operator set, plus
+/// any declared with <see cref="UseDomain"/>).
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
@@ -21,12 +22,14 @@ internal sealed class OnnxGraphBuilder
     private readonly List<byte[]> _inputs = new();
     private readonly List<byte[]> _outputs = new();
     private readonly Dictionary<string, string> _metadata = new();
+    private readonly Dictionary<string, int> _opsets = new();
     private int _nodeCounter;
 
     public OnnxGraphBuilder(string graphName, int opset = 13)
     {
         GraphName = graphName;
         Opset = opset;
+        _opsets[""] = opset;
     }
 
     public string GraphName { get; }
@@ -70,16 +73,37 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
-    /// <summary>Adds a node; attributes are (name, value) with value a long, float, string, long[] or float[].</summary>
-    public string AddNode(string opType, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    /// <summary>Adds a string initializer.</summary>
+    public string AddInitializer(string name, string[] values, params long[] dims)
     {
-        var name = $"{opType}_{_nodeCounter++}";
+        _initializers.Add(Message(w =>
+        {
+            WritePackedInt64(w, 1, dims);
+            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.String);
+            foreach (var v in values) { w.WriteTag(6, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(v))); }
+            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+        }));
+        return name;
+    }
+
+    /// <summary>Adds a node of the default domain; attributes are (name, value) with value a long, float, string, long[], float[] or string[].</summary>
+    public string AddNode(string opType, string[] inputs, string output, params (string Name, object Value)[] attributes)
+        => AddNode(opType, "", $"{opType}_{_nodeCounter++}", inputs, output, attributes);
+
+    /// <summary>
+    /// Adds a node of operator set <paramref name="domain"/> (declared with <see cref="UseDomain"/>; "" is the default domain)
+    /// under the node name <paramref name="nodeName"/>.
+    /// </summary>
+    public string AddNode(string opType, string domain, string nodeName, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    {
+        if (!_opsets.ContainsKey(domain)) throw new InvalidOperationException($"Operator set '{domain}' is not declared; call UseDomain first.");
         _nodes.Add(Message(w =>
         {
             foreach (var i in inputs) { w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteString(i); }
             w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString(output);
-            w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+            w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(nodeName);
             w.WriteTag(4, WireFormat.WireType.LengthDelimited); w.WriteString(opType);
+            if (domain.Length > 0) { w.WriteTag(7, WireFormat.WireType.LengthDelimited); w.WriteString(domain); }
             foreach (var (attrName, value) in attributes)
             {
                 w.WriteTag(5, WireFormat.WireType.LengthDelimited);
@@ -88,6 +112,9 @@ internal sealed class OnnxGraphBuilder
         }));
         return output;
     }
+
+    /// <summary>Declares an operator set besides the default one (e.g. <c>ai.onnx.ml</c>, version 2).</summary>
+    public void UseDomain(string domain, int version) => _opsets[domain] = version;
 
     /// <summary>Adds a key/value pair to the model's metadata_props.</summary>
     public void AddMetadata(string key, string value) => _metadata[key] = value;
@@ -110,12 +137,15 @@ internal sealed class OnnxGraphBuilder
             w.WriteTag(2, WireFormat.WireType.LengthDelimited); w.WriteString("MLNet.Distillation");   // producer_name
             w.WriteTag(3, WireFormat.WireType.LengthDelimited); w.WriteString(typeof(OnnxGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0");
             w.WriteTag(7, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(graph));
-            w.WriteTag(8, WireFormat.WireType.LengthDelimited);                                // opset_import
-            w.WriteBytes(ByteString.CopyFrom(Message(o =>
+            foreach (var (domain, version) in _opsets)
             {
-                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("");
-                o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt64(Opset);
-            })));
+                w.WriteTag(8, WireFormat.WireType.LengthDelimited);                            // opset_import
+                w.WriteBytes(ByteString.CopyFrom(Message(o =>
+                {
+                    o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(domain);
+                    o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt64(version);
+                })));
+            }
             foreach (var (k, v) in _metadata)
             {
                 w.WriteTag(14, WireFormat.WireType.LengthDelimited);
@@ -173,6 +203,9 @@ internal sealed class OnnxGraphBuilder
             case long[] ls:
                 foreach (var l in ls) { w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(l); }
                 w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(7); break;
+            case string[] ss:
+                foreach (var s in ss) { w.WriteTag(9, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(s))); }
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(8); break;
             default: throw new ArgumentException($"Unsupported ONNX attribute value type {value.GetType().Name} for '{name}'.");
         }
     });

@@ -23,7 +23,18 @@ public static class StudentOnnxExporter
     /// <param name="inputName">Name of the graph input (default <see cref="InputName"/>).</param>
     /// <param name="classNames">Class names stored in the model's metadata (key <c>class_names</c>, one per line); optional.</param>
     public static byte[] ToOnnx(StudentNetwork network, string inputName = InputName, IReadOnlyList<string>? classNames = null)
-        => Build(network, inputName, classNames, oneHotPermutation: null, probabilitiesName: ProbabilitiesOutput, oneHotName: null);
+    {
+        var g = NewGraph(network, inputName);
+        int k = network.NumClasses;
+        var logits = Logits(g, network, inputName, LogitsOutput);
+        g.AddNode("Softmax", [logits], ProbabilitiesOutput, ("axis", 1L));
+        g.AddNode("ArgMax", [logits], PredictedClassOutput, ("axis", 1L), ("keepdims", 0L));
+        g.AddOutput(ProbabilitiesOutput, OnnxElementType.Float, [null, k]);
+        g.AddOutput(LogitsOutput, OnnxElementType.Float, [null, k]);
+        g.AddOutput(PredictedClassOutput, OnnxElementType.Int64, [null]);
+        AddMetadata(g, network, classNames);
+        return g.ToBytes();
+    }
 
     /// <summary>Writes the student to an ONNX file atomically (a temporary file renamed into place).</summary>
     /// <param name="network">The trained student.</param>
@@ -34,15 +45,57 @@ public static class StudentOnnxExporter
         => AtomicFile.WriteAllBytes(path, ToOnnx(network, inputName, classNames));
 
     /// <summary>
-    /// The graph used inside the ML.NET scoring chain: probabilities under <paramref name="probabilitiesName"/>, plus a one-hot of
-    /// the predicted class, its rows permuted by <paramref name="oneHotPermutation"/> (see <see cref="MlNetScoringPipeline"/>).
+    /// The graph inside the ML.NET scoring chain (see <see cref="MlNetScoringPipeline"/>), for ML.NET's <c>OnnxTransformer</c>,
+    /// which runs one row per call and keeps every output dimension:
+    /// <list type="bullet">
+    /// <item><paramref name="probabilitiesName"/> float [K]: the softmax probabilities, with the class names as ML.NET slot names
+    /// (ML.NET reads them from a node named <c>mlnet.&lt;output&gt;.SlotNames</c> with a <c>keys_strings</c> attribute);</item>
+    /// <item><paramref name="classCodeName"/> float [1]: the zero-based index of the most probable class.</item>
+    /// </list>
+    /// A row whose features are not all finite (NaN or ±∞), or whose logits overflow, gets NaN in every probability and a NaN
+    /// class index: the graph adds <c>Σ 0·x</c> (0 for finite features, NaN otherwise) to every logit, and <c>Σ 0·logit</c> to the
+    /// index. So such a row never gets a confident class, even where a ReLU would have turned its NaN into 0.
     /// </summary>
-    internal static byte[] Build(StudentNetwork network, string inputName, IReadOnlyList<string>? classNames, int[]? oneHotPermutation,
-        string probabilitiesName, string? oneHotName)
+    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, IReadOnlyList<string> classNames, string probabilitiesName, string classCodeName)
+    {
+        var g = NewGraph(network, inputName);
+        var zero = g.AddInitializer("zero", [0f]);
+        var axis1 = g.AddInitializer("axis_1", [1L], 1);
+        var flat = g.AddInitializer("flat_shape", [-1L], 1);
+        var rawLogits = Logits(g, network, inputName, "raw_logits");
+        var featureGuard = g.AddNode("ReduceSum", [g.AddNode("Mul", [inputName, zero], "features_times_zero"), axis1], "feature_guard", ("keepdims", 1L));
+        var logits = g.AddNode("Add", [rawLogits, featureGuard], LogitsOutput);
+        var logitGuard = g.AddNode("ReduceSum", [g.AddNode("Mul", [logits, zero], "logits_times_zero"), axis1], "logit_guard", ("keepdims", 0L));
+
+        g.AddNode("Softmax", [logits], "probabilities_2d", ("axis", 1L));
+        g.AddNode("Reshape", ["probabilities_2d", flat], probabilitiesName);
+        g.AddNode("ArgMax", [logits], PredictedClassOutput, ("axis", 1L), ("keepdims", 0L));
+        g.AddNode("Cast", [PredictedClassOutput], "class_index", ("to", (long)OnnxElementType.Float));
+        g.AddNode("Add", ["class_index", logitGuard], "guarded_class_index");
+        g.AddNode("Reshape", ["guarded_class_index", flat], classCodeName);
+
+        g.UseDomain(OnnxMlDomain, 2);
+        g.AddNode("LabelEncoder", OnnxMlDomain, $"mlnet.{probabilitiesName}.SlotNames", [g.AddInitializer("slot_names_probe", [""], 1)], "slot_names_probe_index",
+            ("keys_strings", classNames.ToArray()), ("values_int64s", Enumerable.Range(0, classNames.Count).Select(i => (long)i).ToArray()), ("default_int64", -1L));
+
+        g.AddOutput(probabilitiesName, OnnxElementType.Float, [network.NumClasses]);
+        g.AddOutput(classCodeName, OnnxElementType.Float, [1]);
+        AddMetadata(g, network, classNames);
+        return g.ToBytes();
+    }
+
+    private const string OnnxMlDomain = "ai.onnx.ml";
+
+    private static OnnxGraphBuilder NewGraph(StudentNetwork network, string inputName)
     {
         var g = new OnnxGraphBuilder("student") { DocString = $"MLNet.Distillation student {network}" };
-        int k = network.NumClasses;
         g.AddInput(inputName, OnnxElementType.Float, [null, network.InputSize]);
+        return g;
+    }
+
+    /// <summary>Adds the layers (feature standardisation folded into the first) and returns the name of the logits, [batch, K].</summary>
+    private static string Logits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string logitsName)
+    {
         string x = inputName;
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
         if (mean is not null)
@@ -53,36 +106,17 @@ public static class StudentOnnxExporter
             bool last = i == network.Layers.Count - 1;
             var w = g.AddInitializer($"layer{i}.weight", i == 0 ? firstWeights : l.Weights, l.Outputs, l.Inputs);
             var b = g.AddInitializer($"layer{i}.bias", i == 0 ? firstBias : l.Bias, l.Outputs);
-            x = g.AddNode("Gemm", [x, w, b], last ? LogitsOutput : $"layer{i}.linear", ("transB", 1L));
+            x = g.AddNode("Gemm", [x, w, b], last ? logitsName : $"layer{i}.linear", ("transB", 1L));
             if (!last) x = Activation(g, network.Activation, x, $"layer{i}.act");
         }
-        g.AddNode("ArgMax", [LogitsOutput], PredictedClassOutput, ("axis", 1L), ("keepdims", 0L));
-        if (oneHotName is not null)
-        {
-            // ML.NET's OnnxTransformer scores one row per call and keeps every output dimension (a [batch, K] output becomes
-            // a Vector<Single, 1, K> column). Flattening to [K] gives the Vector<Single, K> that Score columns have.
-            var flat = g.AddInitializer("flat_shape", [-1L], 1);
-            g.AddNode("Softmax", [LogitsOutput], "probabilities_2d", ("axis", 1L));
-            g.AddNode("Reshape", ["probabilities_2d", flat], probabilitiesName);
-            var perm = oneHotPermutation ?? Enumerable.Range(0, k).ToArray();
-            var table = new float[k * k];
-            for (int c = 0; c < k; c++) table[c * k + perm[c]] = 1f;
-            g.AddNode("Gather", [g.AddInitializer("one_hot_table", table, k, k), PredictedClassOutput], "one_hot_2d", ("axis", 0L));
-            g.AddNode("Reshape", ["one_hot_2d", flat], oneHotName);
-            g.AddOutput(probabilitiesName, OnnxElementType.Float, [k]);
-            g.AddOutput(oneHotName, OnnxElementType.Float, [k]);
-        }
-        else
-        {
-            g.AddNode("Softmax", [LogitsOutput], probabilitiesName, ("axis", 1L));
-            g.AddOutput(probabilitiesName, OnnxElementType.Float, [null, k]);
-            g.AddOutput(LogitsOutput, OnnxElementType.Float, [null, k]);
-            g.AddOutput(PredictedClassOutput, OnnxElementType.Int64, [null]);
-        }
+        return x;
+    }
+
+    private static void AddMetadata(OnnxGraphBuilder g, StudentNetwork network, IReadOnlyList<string>? classNames)
+    {
         g.AddMetadata("architecture", network.ToString());
         g.AddMetadata("activation", network.Activation.ToString());
         if (classNames is not null) g.AddMetadata("class_names", string.Join("\n", classNames));
-        return g.ToBytes();
     }
 
     /// <summary>

@@ -26,7 +26,8 @@ internal sealed class MlNetStudentRunner : IDisposable
         _inputSchema = SchemaDefinition.Create(typeof(Input));
         _inputSchema[0].ColumnName = featureColumn;
         _inputSchema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, rows[0].Length);
-        _engine = ml.Model.CreatePredictionEngine<Input, Output>(student, inputSchemaDefinition: _inputSchema);
+        // The engine must not own the student: by default ML.NET disposes the transformer with the engine.
+        _engine = ml.Model.CreatePredictionEngine<Input, Output>(student, new PredictionEngineOptions { InputSchemaDefinition = _inputSchema, OwnsTransformer = false });
     }
 
     /// <summary>Scores one row with the prediction engine.</summary>

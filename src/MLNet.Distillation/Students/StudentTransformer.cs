@@ -10,12 +10,14 @@ namespace MLNet.Distillation.Students;
 /// <c>PredictedLabel</c> (same key type and key values as the training label) — through a chain of stock ML.NET
 /// transformers around the student's ONNX graph. <c>mlContext.Model.Save</c> writes that chain, so a saved student
 /// loads with plain <c>mlContext.Model.Load</c> in any app that has ML.NET and ONNX Runtime (no TorchSharp, no teacher).
+/// Dispose it (or the pipeline's <c>TransformerChain</c>, which disposes its parts) to free the ONNX Runtime session and
+/// delete the temporary copy of the graph that ML.NET keeps beside it.
 /// </summary>
-public sealed class StudentTransformer : ITransformer
+public sealed class StudentTransformer : ITransformer, IDisposable
 {
-    private readonly TransformerChain<ITransformer> _scorer;
+    private readonly ITransformer _scorer;
 
-    internal StudentTransformer(TransformerChain<ITransformer> scorer, StudentNetwork network, IReadOnlyList<string> classNames,
+    internal StudentTransformer(ITransformer scorer, StudentNetwork network, IReadOnlyList<string> classNames,
         string featureColumnName, IReadOnlyList<EpochProgress> history, string lossName, TimeSpan trainingTime)
     {
         _scorer = scorer;
@@ -63,18 +65,20 @@ public sealed class StudentTransformer : ITransformer
     public void ExportToOnnx(string path) => StudentOnnxExporter.Save(Network, path, StudentOnnxExporter.InputName, ClassNames);
 
     /// <inheritdoc />
-    public bool IsRowToRowMapper => ((ITransformer)_scorer).IsRowToRowMapper;
+    public bool IsRowToRowMapper => _scorer.IsRowToRowMapper;
 
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scorer.GetOutputSchema(inputSchema);
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)_scorer).GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _scorer.GetRowToRowMapper(inputSchema);
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input) => _scorer.Transform(input);
 
     /// <summary>Saves the stock ML.NET scoring chain (ONNX graph inside), which <c>mlContext.Model.Load</c> reads without this library.</summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scorer).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _scorer.Save(ctx);
 
+    /// <summary>Frees the ONNX Runtime session of the scoring chain and deletes ML.NET's temporary copy of the student graph.</summary>
+    public void Dispose() => (_scorer as IDisposable)?.Dispose();
 }

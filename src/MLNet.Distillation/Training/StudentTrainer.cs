@@ -120,7 +120,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
                 : LabelKeyValues.FromNames(Enumerable.Range(0, classCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, classCount);
         var ml = env as MLContext ?? new MLContext(seed);
-        var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel", seed);
+        var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel");
         return new StudentTransformer(chain, network, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
     }
 
