@@ -23,7 +23,7 @@ static class SuiteGrid
     }
 
     /// <summary>One grid configuration: a recipe and either cross-entropy from scratch (<see cref="Temperature"/> null) or Hinton KD.</summary>
-    public sealed record Config(Recipe Recipe, double? Temperature = null, double? Alpha = null, bool Corrected = false)
+    public sealed record Config(Recipe Recipe, double? Temperature = null, double? Alpha = null, bool Corrected = false, double Confidence = 0)
     {
         /// <summary>The textbook scratch config (Adam, constant lr, no weight decay) with the same step floor: the criterion's baseline.</summary>
         public Config Textbook => new(Recipes.First(r => r.Optimizer == StudentOptimizer.Adam && r.Schedule == LearningRateSchedule.Constant
@@ -47,16 +47,16 @@ static class SuiteGrid
         public bool FloorIsMet(int trainRows) => (long)Epochs * ((trainRows + BatchSize - 1) / BatchSize) >= Recipe.MinimumSteps;
 
         public bool IsScratch => Temperature is null;
-        public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:{(Corrected ? "corrected" : "hinton")}-T{Temperature:G3}-a{Alpha:G3}";
+        public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:{(Corrected ? "corrected" : "hinton")}-T{Temperature:G3}-a{Alpha:G3}" + (Confidence > 0 ? $"-p{Confidence:G3}" : "");
 
         /// <summary>The scratch config of the same recipe (the baseline a KD config must not lose to).</summary>
-        public Config Baseline => this with { Temperature = null, Alpha = null, Corrected = false };
+        public Config Baseline => this with { Temperature = null, Alpha = null, Corrected = false, Confidence = 0 };
 
         public StudentOptions Options(int seed) => new()
         {
             TeacherColumnName = IsScratch ? null : "TeacherLogits",
             Loss = IsScratch ? DistillationLoss.CrossEntropy(0)
-                : Corrected ? DistillationLoss.TeacherCorrected(Temperature!.Value, Alpha!.Value) : DistillationLoss.Hinton(Temperature!.Value, Alpha!.Value),
+                : Corrected ? DistillationLoss.TeacherCorrected(Temperature!.Value, Alpha!.Value, Confidence) : DistillationLoss.Hinton(Temperature!.Value, Alpha!.Value),
             Optimizer = Recipe.Optimizer,
             Schedule = Recipe.Schedule,
             LearningRate = Recipe.LearningRate,
@@ -87,6 +87,8 @@ static class SuiteGrid
         new("h", StudentOptimizer.AdamW, LearningRateSchedule.Cosine, 1e-3, 1e-4, "", MinimumSteps: 1000),
         new("i", StudentOptimizer.Adam, LearningRateSchedule.Constant, 1e-3, 0, " (textbook twin of f and h)", MinimumSteps: 1000),
         new("j", StudentOptimizer.Adam, LearningRateSchedule.Constant, 1e-3, 0, " (textbook twin of g)", MinimumSteps: 3000),
+        new("k", StudentOptimizer.AdamW, LearningRateSchedule.StableDecay, 1e-3, 1e-4, "", MinimumSteps: 6000),
+        new("l", StudentOptimizer.Adam, LearningRateSchedule.Constant, 1e-3, 0, " (textbook twin of k)", MinimumSteps: 6000),
     ];
 
     /// <summary>The Hinton (temperature, α) pairs distilled under recipes (b) and (c).</summary>
@@ -100,6 +102,7 @@ static class SuiteGrid
         Recipes.Select(r => new Config(r))
             .Concat(new[] { "b", "c", "f", "g" }.SelectMany(id => Losses.Select(l => new Config(Recipes.Single(r => r.Id == id), l.T, l.Alpha))))
             .Concat(new[] { "f", "g" }.SelectMany(id => CorrectedLosses.Select(l => new Config(Recipes.Single(r => r.Id == id), l.T, l.Alpha, Corrected: true))))
+            .Concat(new[] { 0.9, 0.99 }.Select(p => new Config(Recipes.Single(r => r.Id == "g"), 1, 0.5, Corrected: true, Confidence: p)))
             .ToList();
 
     public static void Run(SuiteArguments args, string[] commandLine)

@@ -10,7 +10,8 @@ public abstract partial class DistillationLoss
     /// </summary>
     /// <param name="temperature">Temperature T (default 1).</param>
     /// <param name="alpha">KD weight α on labelled rows the teacher gets right (default 0.5).</param>
-    public static TeacherCorrectedKdLoss TeacherCorrected(double temperature = 1.0, double alpha = 0.5) => new(temperature, alpha);
+    /// <param name="minimumConfidence">Labelled rows are distilled only where the teacher's top-class probability reaches this (default 0).</param>
+    public static TeacherCorrectedKdLoss TeacherCorrected(double temperature = 1.0, double alpha = 0.5, double minimumConfidence = 0) => new(temperature, alpha, minimumConfidence);
 
     /// <summary>MSE between student and teacher logits (Kim et al. 2021); see <see cref="LogitMseLoss"/>. Uses every row.</summary>
     /// <param name="centered">Centre each row first (default false; always done for probability teachers).</param>

@@ -16,8 +16,11 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
     /// <summary>Creates the loss.</summary>
     /// <param name="temperature">Softening temperature T &gt; 0 (default 1).</param>
     /// <param name="alpha">Weight α ∈ [0, 1] of the distillation term on labelled rows the teacher gets right (default 0.5).</param>
-    public TeacherCorrectedKdLoss(double temperature = 1.0, double alpha = 0.5)
+    /// <param name="minimumConfidence">A labelled row is distilled only when the teacher's top-class probability (at T = 1) is at least this (default 0: whenever it is right).</param>
+    public TeacherCorrectedKdLoss(double temperature = 1.0, double alpha = 0.5, double minimumConfidence = 0)
     {
+        if (minimumConfidence is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(minimumConfidence), minimumConfidence, "The minimum confidence must lie in [0, 1].");
+        MinimumConfidence = minimumConfidence;
         if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be positive (typical values 1–8).");
         if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must lie in [0, 1].");
         Temperature = temperature;
@@ -30,8 +33,11 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
     /// <summary>Weight α of the KD term on labelled rows the teacher gets right.</summary>
     public double Alpha { get; }
 
+    /// <summary>Teacher top-class probability below which a labelled row learns from its label alone.</summary>
+    public double MinimumConfidence { get; }
+
     /// <inheritdoc />
-    public override string Name => $"corrected-kd(T={Temperature:G3},a={Alpha:G3})";
+    public override string Name => $"corrected-kd(T={Temperature:G3},a={Alpha:G3}{(MinimumConfidence > 0 ? $",p>={MinimumConfidence:G3}" : "")})";
 
     /// <inheritdoc />
     public override LossTerms Compute(LossContext c)
@@ -42,6 +48,7 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
         var kl = KlPerRow(logPt, logPs) * (t * t);
         var labelled = c.LabelMask;
         var right = labelled.logical_and(logPt.argmax(1).eq(c.Labels));
+        if (MinimumConfidence > 0) right = right.logical_and(c.TeacherLogProbabilities(1.0).max(1).values.exp().ge(MinimumConfidence));
         var lf = labelled.to_type(kl.dtype);
         var rf = right.to_type(kl.dtype);
         var kdWeight = rf * Alpha + (1 - lf);                 // α where the teacher is right, 0 where it is wrong, 1 without a label

@@ -48,7 +48,7 @@ internal sealed class TrainingLoop
     {
         int batch = Math.Max(1, Math.Min(o.BatchSize, rows));
         long stepsPerEpoch = (rows + batch - 1) / batch;
-        long needed = (o.MinimumSteps + stepsPerEpoch - 1) / Math.Max(1, stepsPerEpoch);
+        long needed = (o.EffectiveMinimumSteps + stepsPerEpoch - 1) / Math.Max(1, stepsPerEpoch);
         return (int)Math.Clamp(needed, o.Epochs, Math.Max(o.Epochs, MaximumEpochs));
     }
 
@@ -90,7 +90,7 @@ internal sealed class TrainingLoop
         int stepsPerEpoch = (n + batch - 1) / batch;
         _epochs = EffectiveEpochs(_o, n);
         if (_epochs > _o.Epochs)
-            _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and StudentOptions.MinimumSteps is {_o.MinimumSteps}.");
+            _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and a fit makes at least {_o.EffectiveMinimumSteps} (StudentOptions.MinimumSteps{(_o.MinimumSteps is null ? ", the default while Epochs is not set" : "")}).");
         long totalSteps = (long)stepsPerEpoch * _epochs, step = 0;
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;

@@ -144,12 +144,12 @@ public class StudentTrainerTests
     }
 
     [Fact]
-    public void DefaultLossIsHintonWhenATeacherIsGiven()
+    public void DefaultLossIsTeacherCorrectedKdAtTemperatureOneWhenATeacherIsGiven()
     {
         var ml = new MLContext(seed: 1);
         var (model, _) = FitWine(ml, Small("TeacherLogits", epochs: 1));
         var student = ((IEnumerable<ITransformer>)model).OfType<StudentTransformer>().Single();
-        Assert.StartsWith("hinton(T=4,a=0.9)", student.LossName);
+        Assert.StartsWith("corrected-kd(T=1,a=0.5)", student.LossName);
     }
 
     [Fact]
