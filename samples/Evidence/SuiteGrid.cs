@@ -29,22 +29,19 @@ static class SuiteGrid
         public Config Textbook => new(Recipes.First(r => r.Optimizer == StudentOptimizer.Adam && r.Schedule == LearningRateSchedule.Constant
             && r.WeightDecay == 0 && r.MinimumSteps == Recipe.MinimumSteps));
 
-        /// <summary>
-        /// The config with the same options but no step floor, when there is one in the grid: where <see cref="Epochs"/>
-        /// epochs already make <see cref="Recipe.MinimumSteps"/> steps, the two fits are the same fit.
-        /// </summary>
-        public Config? WithoutFloor
-        {
-            get
-            {
-                var recipe = Recipes.FirstOrDefault(r => r.MinimumSteps == 0 && r.Optimizer == Recipe.Optimizer && r.Schedule == Recipe.Schedule
-                    && r.LearningRate == Recipe.LearningRate && r.WeightDecay == Recipe.WeightDecay);
-                return Recipe.MinimumSteps == 0 || recipe is null ? null : this with { Recipe = recipe };
-            }
-        }
-
         /// <summary>True when <see cref="Epochs"/> epochs over <paramref name="trainRows"/> rows already make <see cref="Recipe.MinimumSteps"/> steps.</summary>
         public bool FloorIsMet(int trainRows) => (long)Epochs * ((trainRows + BatchSize - 1) / BatchSize) >= Recipe.MinimumSteps;
+
+        /// <summary>
+        /// What decides the fit on <paramref name="trainRows"/> rows: two configs with the same key train the same student
+        /// (CPU training is deterministic for a seed), e.g. a step floor that <see cref="Epochs"/> epochs already meet and no floor.
+        /// </summary>
+        public string FitKey(int trainRows)
+        {
+            string length = FloorIsMet(trainRows) ? "" : $"floor {Recipe.MinimumSteps}";
+            string loss = IsScratch ? "ce" : FormattableString.Invariant($"{(Corrected ? "corrected" : "hinton")} {Temperature:R} {Alpha:R} {Confidence:R}");
+            return FormattableString.Invariant($"{Recipe.Optimizer}/{Recipe.Schedule}/{Recipe.LearningRate:R}/{Recipe.WeightDecay:R}/{length}/{loss}");
+        }
 
         public bool IsScratch => Temperature is null;
         public string Id => IsScratch ? Recipe.Id : $"{Recipe.Id}:{(Corrected ? "corrected" : "hinton")}-T{Temperature:G3}-a{Alpha:G3}" + (Confidence > 0 ? $"-p{Confidence:G3}" : "");
@@ -123,13 +120,15 @@ static class SuiteGrid
                 {
                     var run = results.Find(task.Name, config.Id, seed);
                     string note = "";
-                    if (run is null && config.WithoutFloor is Config same && config.FloorIsMet(task.TrainRows)
-                        && results.Find(task.Name, same.Id, seed) is Run sameRun)
+                    var twin = run is null
+                        ? Configs.FirstOrDefault(c => c != config && c.FitKey(task.TrainRows) == config.FitKey(task.TrainRows) && results.Find(task.Name, c.Id, seed) is not null)
+                        : null;
+                    if (twin is not null)
                     {
-                        // Same options in effect, and CPU training is deterministic: the fit without the floor is this fit.
-                        run = sameRun;
+                        // The same options in effect, and CPU training is deterministic: the twin's fit is this fit.
+                        run = results.Find(task.Name, twin.Id, seed)!;
                         results.Add(task.Name, config.Id, seed, run);
-                        note = $" (= {same.Id}: {Epochs} epochs already make ≥ {config.Recipe.MinimumSteps} steps)";
+                        note = $" (= {twin.Id}: {Epochs} epochs already make ≥ {config.Recipe.MinimumSteps} steps)";
                     }
                     else if (run is null)
                     {
@@ -167,7 +166,7 @@ static class SuiteGrid
         sb.AppendLine("Configs: " + string.Join("; ", Recipes.Select(r => $"({r.Id}) {r.Description}{r.Note}")) + ". "
             + "`b:hinton-T4-a0.9` = Hinton KD with temperature 4 and α = 0.9 (weight of the teacher term) under recipe (b), and so on. "
             + "A step floor (≥ N steps, StudentOptions.MinimumSteps) raises the epochs where 20 make fewer steps; where 20 epochs already make "
-            + "enough, the floor's rows repeat the fits without it (same options in effect, deterministic on the CPU).");
+            + "enough, a row repeats the fit of the config with the same options in effect (deterministic on the CPU).");
         sb.AppendLine();
 
         Matrix(sb, "Test accuracy, % (mean ± sd)", tasks, configs, (t, c) => Cell(results.Runs(t.Name, c.Id), r => r.Accuracy, withSd: true), worst: null);
