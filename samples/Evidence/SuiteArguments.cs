@@ -31,10 +31,10 @@ sealed class SuiteArguments
     /// <summary>The task folders to run, smallest training split first (so the quick tasks report first).</summary>
     public IReadOnlyList<string> TaskDirectories { get; }
 
-    /// <summary>The value after <c>--name</c>, or <paramref name="fallback"/> when the option is absent.</summary>
+    /// <summary>The value after the last <c>--name</c> (so later options override earlier ones), or <paramref name="fallback"/> when the option is absent.</summary>
     public string Get(string name, string fallback)
     {
-        int i = Array.IndexOf(_args, $"--{name}");
+        int i = Array.LastIndexOf(_args, $"--{name}");
         if (i < 0) return fallback;
         if (i + 1 >= _args.Length || _args[i + 1].StartsWith("--", StringComparison.Ordinal))
             throw new ArgumentException($"Option --{name} needs a value.");

@@ -10,7 +10,10 @@ sealed class SuiteResults
     private readonly string _path;
     private readonly List<(string Task, string Config, int Seed, Run Run)> _rows = new();
 
-    /// <summary>Opens <paramref name="path"/>: with <paramref name="resume"/> its lines are kept and read back, otherwise it starts empty.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/>: with <paramref name="resume"/> its lines are kept and read back; otherwise it starts
+    /// empty, and a previous log with results is first renamed to <c>&lt;name&gt;.previous-&lt;UTC time&gt;.csv</c>, never overwritten.
+    /// </summary>
     public SuiteResults(string path, bool resume)
     {
         _path = path;
@@ -30,10 +33,17 @@ sealed class SuiteResults
         }
         else
         {
+            if (File.Exists(path) && File.ReadLines(path).Skip(1).Any(l => l.Length > 0))
+            {
+                var previous = System.IO.Path.ChangeExtension(path, $".previous-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
+                File.Move(path, previous);
+                Console.WriteLine($"Kept the previous results as {previous} (use --resume to continue them).");
+            }
             File.WriteAllText(path, Header + "\n");
         }
     }
 
+    /// <summary>The CSV file.</summary>
     public string FilePath => _path;
 
     /// <summary>The run already logged for this task, config and seed, if any.</summary>
