@@ -36,7 +36,8 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
 
     /// <summary>
     /// The default search space: scratch, the default distillation (the incumbent) also at a third and three times the
-    /// learning rate and under a cosine schedule, Hinton KD at (T, α) = (4, 0.9) (the textbook), (2, 0.5) and (1, 1),
+    /// learning rate and under a cosine schedule, teacher-corrected KD with labelled rows distilled too (T=1, α=0.5),
+    /// Hinton KD at (T, α) = (4, 0.9) (the textbook), (2, 0.5) and (1, 1),
     /// DKD, NKD, Jensen–Shannon, reverse KL, and — when <paramref name="transferTeacherPath"/> is given — pure KD with mixup and Gaussian-noise
     /// transfer sets labelled online by that teacher (<paramref name="imageShape"/> adds shift/flip for image vectors).
     /// </summary>
@@ -54,6 +55,7 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
             new($"{Default.Name}, cosine", StudentTrainer.DefaultDistillation) { Schedule = LearningRateSchedule.Cosine },
         };
         string defaultLoss = DefaultLossName();
+        list.Add(new("corrected-kd T=1 a=0.5 (labelled rows distilled too)", () => DistillationLoss.TeacherCorrected(1, 0.5)));
         foreach (var (t, a) in new[] { (4.0, 0.9), (2.0, 0.5), (1.0, 1.0) })
         {
             using var probe = DistillationLoss.Hinton(t, a);

@@ -47,7 +47,7 @@ public class DefaultsTests
     {
         var (_, log) = Fit(new StudentOptions { TeacherColumnName = "TeacherLogits", HiddenLayers = [4], Epochs = 2, Seed = 1 });
         var line = Assert.Single(log, m => m.Contains("StudentOptions.Loss is not set"));
-        Assert.Contains("corrected-kd(T=1,a=0.5)", line);
+        Assert.Contains("corrected-kd(T=1,a=0)", line);
         Assert.Contains("DistillationLoss.Hinton(4, 0.9)", line);
     }
 
@@ -57,5 +57,20 @@ public class DefaultsTests
         var ml = new MLContext(seed: 1);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.Student(new StudentOptions { MinimumSteps = -1 }));
         Assert.Contains("StudentOptions.MinimumSteps", e.Message);
+    }
+
+    [Fact]
+    public void With_every_row_labelled_the_default_distillation_trains_the_student_that_scratch_trains()
+    {
+        var ml = new MLContext(seed: 1);
+        var prep = WineLabelToKey(ml).Append(ml.Transforms.Distill("TeacherLogits", "Features", WineTeacher)).Fit(WineSplit(ml, "train"));
+        var train = prep.Transform(WineSplit(ml, "train"));
+        var test = prep.Transform(WineSplit(ml, "test"));
+        var scratch = ml.MulticlassClassification.Trainers.Student(new StudentOptions { HiddenLayers = [8], MinimumSteps = 200, Seed = 3 }).Fit(train);
+        var distilled = ml.MulticlassClassification.Trainers.Student(new StudentOptions { TeacherColumnName = "TeacherLogits", HiddenLayers = [8], MinimumSteps = 200, Seed = 3 }).Fit(train);
+        var a = ReadVectors(scratch.Transform(test), "Score");
+        var b = ReadVectors(distilled.Transform(test), "Score");
+        for (int r = 0; r < a.Length; r++)
+            for (int k = 0; k < 3; k++) Assert.Equal(a[r][k], b[r][k], 4);
     }
 }

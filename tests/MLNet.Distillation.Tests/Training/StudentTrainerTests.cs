@@ -144,12 +144,12 @@ public class StudentTrainerTests
     }
 
     [Fact]
-    public void DefaultLossIsTeacherCorrectedKdAtTemperatureOneWhenATeacherIsGiven()
+    public void DefaultLossDistilsOnlyTheUnlabelledRowsWhenATeacherIsGiven()
     {
         var ml = new MLContext(seed: 1);
         var (model, _) = FitWine(ml, Small("TeacherLogits", epochs: 1));
         var student = ((IEnumerable<ITransformer>)model).OfType<StudentTransformer>().Single();
-        Assert.StartsWith("corrected-kd(T=1,a=0.5)", student.LossName);
+        Assert.StartsWith("corrected-kd(T=1,a=0)", student.LossName);
     }
 
     [Fact]
