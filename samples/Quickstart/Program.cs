@@ -101,8 +101,9 @@ var modelPath = Path.Combine(outputDir, "student-model.zip");
 var onnxPath = Path.Combine(outputDir, "student.onnx");
 ml.Model.Save(distilled, allLabels.Schema, modelPath);
 distilledStudent.ExportToOnnx(onnxPath);
-var reloaded = new MLContext().Model.Load(modelPath, out _);
-bool identical = Argmax(reloaded.Transform(test), "Score").SequenceEqual(Argmax(distilled.Transform(test), "Score"));
+bool identical;
+using (var reloaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(modelPath, out _))   // dispose: ML.NET deletes its temp copy of the graph
+    identical = Argmax(reloaded.Transform(test), "Score").SequenceEqual(Argmax(distilled.Transform(test), "Score"));
 Console.WriteLine($"\nStudent: {distilledStudent.Network} MLP, {distilledStudent.ParameterCount:N0} parameters; ONNX file {new FileInfo(onnxPath).Length / 1024} KiB vs teacher {new FileInfo(teacherPath).Length / 1024} KiB.");
 Console.WriteLine($"Saved the ML.NET model to {modelPath} ({new FileInfo(modelPath).Length / 1024} KiB, no teacher inside) and the ONNX student to {onnxPath}.");
 Console.WriteLine($"Reloaded in a fresh MLContext: predictions {(identical ? "identical" : "DIFFERENT")} to the trained model.");

@@ -35,7 +35,8 @@ public class SmokeTests
         var m = ml.MulticlassClassification.Evaluate(scratch.Transform(data));
         Console.WriteLine($"scratch acc {m.MacroAccuracy}");
         var student = (MLNet.Distillation.Students.StudentTransformer)scratch.LastTransformer;
-        var dir = Directory.CreateTempSubdirectory().FullName;
+        using var folder = new MLNet.Distillation.Tests.TempFolder();
+        var dir = folder.Path;
         var teacherPath = Path.Combine(dir, "t.onnx");
         student.ExportToOnnx(teacherPath);
         var pipe = ml.Transforms.Conversion.MapValueToKey("Label")
@@ -46,7 +47,7 @@ public class SmokeTests
         Console.WriteLine($"kd acc {m2.MacroAccuracy}");
         ml.Model.Save(model, data.Schema, Path.Combine(dir, "m.zip"));
         var ml2 = new MLContext();
-        var loaded = ml2.Model.Load(Path.Combine(dir, "m.zip"), out var schema);
+        using var loaded = (TransformerChain<ITransformer>)ml2.Model.Load(Path.Combine(dir, "m.zip"), out var schema);
         var m3 = ml2.MulticlassClassification.Evaluate(loaded.Transform(data));
         Console.WriteLine($"loaded acc {m3.MacroAccuracy}");
         var pe = ml2.Model.CreatePredictionEngine<Row, Pred>(loaded.Append(ml2.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(loaded.Transform(data))));

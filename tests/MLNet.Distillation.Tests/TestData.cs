@@ -66,5 +66,25 @@ public static class TestData
 
     public static float[][] ToArrays(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToArray();
 
-    public static string TempDir() => Directory.CreateTempSubdirectory("mlnet-distillation-tests-").FullName;
+    private static readonly List<string> TempDirs = new();
+
+    static TestData() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteTempDirs();
+
+    /// <summary>
+    /// A fresh folder under the temp directory, deleted when the test process exits. Prefer
+    /// <c>using var folder = new TempFolder()</c>, which deletes it when the test ends.
+    /// </summary>
+    public static string TempDir()
+    {
+        var path = Directory.CreateTempSubdirectory("mlnet-distillation-tests-").FullName;
+        lock (TempDirs) TempDirs.Add(path);
+        return path;
+    }
+
+    private static void DeleteTempDirs()
+    {
+        lock (TempDirs)
+            foreach (var path in TempDirs)
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
 }

@@ -37,7 +37,8 @@ internal static class MlNetScoringPipeline
 
     /// <summary>
     /// Builds the fitted scoring chain around the student's ONNX graph. The chain is saved to memory and loaded back, so
-    /// that ML.NET owns the temporary copy of the graph its <c>OnnxTransformer</c> needs, and deletes it when the chain is disposed.
+    /// that ML.NET owns the temporary copy of the graph its <c>OnnxTransformer</c> needs, and deletes it when the chain is
+    /// disposed — by the caller, or at the latest when the process exits (<see cref="DisposeAtExit"/>).
     /// </summary>
     public static ITransformer Build(MLContext ml, StudentNetwork network, string featureColumn, IDataView schemaSource, LabelKeyValues labels,
         string scoreColumn, string predictedLabelColumn)
@@ -71,9 +72,13 @@ internal static class MlNetScoringPipeline
         }
         saved.Position = 0;
         var loaded = ml.Model.Load(saved, out _);
+        foreach (var part in Parts(loaded).OfType<IDisposable>()) DisposeAtExit.Register(part);
         ml.Info("Student", $"Built the ML.NET scoring chain for {k} classes ({saved.Length / 1024.0:N0} KiB saved, student graph {onnx.Length / 1024.0:N0} KiB) in {watch.Elapsed.TotalMilliseconds:N0} ms.");
         return loaded;
     }
+
+    private static IEnumerable<ITransformer> Parts(ITransformer transformer)
+        => transformer is IEnumerable<ITransformer> chain ? chain.SelectMany(Parts) : [transformer];
 
     private sealed class IndexRow
     {

@@ -11,7 +11,8 @@ namespace MLNet.Distillation.Students;
 /// transformers around the student's ONNX graph. <c>mlContext.Model.Save</c> writes that chain, so a saved student
 /// loads with plain <c>mlContext.Model.Load</c> in any app that has ML.NET and ONNX Runtime (no TorchSharp, no teacher).
 /// Dispose it (or the pipeline's <c>TransformerChain</c>, which disposes its parts) to free the ONNX Runtime session and
-/// delete the temporary copy of the graph that ML.NET keeps beside it.
+/// delete the temporary copy of the graph that ML.NET keeps in <c>MLContext.TempFilePath</c>; what is left undisposed is
+/// disposed when the process exits.
 /// </summary>
 public sealed class StudentTransformer : ITransformer, IDisposable
 {
@@ -79,6 +80,9 @@ public sealed class StudentTransformer : ITransformer, IDisposable
     /// <summary>Saves the stock ML.NET scoring chain (ONNX graph inside), which <c>mlContext.Model.Load</c> reads without this library.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => _scorer.Save(ctx);
 
-    /// <summary>Frees the ONNX Runtime session of the scoring chain and deletes ML.NET's temporary copy of the student graph.</summary>
+    /// <summary>
+    /// Frees the ONNX Runtime session of the scoring chain and deletes ML.NET's temporary copy of the student graph. A student
+    /// that is never disposed is disposed when the process exits.
+    /// </summary>
     public void Dispose() => (_scorer as IDisposable)?.Dispose();
 }

@@ -26,7 +26,7 @@ internal static class BinaryDataWriter
         {
             env.Warn("Distill", "ML.NET's binary saver could not be configured for a single pass; writing the soft-label cache with SaveAsBinary, " +
                 "which runs the teacher twice over the first rows.");
-            (env as MLContext ?? new MLContext()).Data.SaveAsBinary(data, stream, keepHidden: true);
+            env.ToMLContext().Data.SaveAsBinary(data, stream, keepHidden: true);
             return;
         }
         try

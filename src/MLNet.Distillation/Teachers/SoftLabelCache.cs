@@ -49,8 +49,6 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
         }
     }
 
-    private MLContext Context => env as MLContext ?? new MLContext();
-
     private void Build(DistillDataView view, TeacherFingerprint fingerprint)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -99,7 +97,7 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
         IDataView data;
         try
         {
-            data = Context.Data.LoadFromBinary(path);
+            data = env.ToMLContext().Data.LoadFromBinary(path);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -129,7 +129,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
                 ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
                 : LabelKeyValues.FromNames(Enumerable.Range(0, classCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, classCount);
-        var ml = env as MLContext ?? new MLContext(seed);
+        var ml = env.ToMLContext();
         var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel");
         return new StudentTransformer(chain, network, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
     }

@@ -24,13 +24,14 @@ public class SaveLoadTests
     [Fact]
     public void SavedModelLoadsInAFreshContextAndPredictsIdentically()
     {
+        using var folder = new TempFolder();
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
-        var path = Path.Combine(TempDir(), "student.zip");
+        var path = folder.File("student.zip");
         ml.Model.Save(model, train.Schema, path);
 
         var fresh = new MLContext();
-        var loaded = fresh.Model.Load(path, out var inputSchema);
+        using var loaded = (TransformerChain<ITransformer>)fresh.Model.Load(path, out var inputSchema);
         Assert.NotNull(inputSchema.GetColumnOrNull("Features"));
         var before = ReadVectors(model.Transform(test), "Score");
         var after = ReadVectors(loaded.Transform(test), "Score");
@@ -42,9 +43,10 @@ public class SaveLoadTests
     [Fact]
     public void SavedModelHoldsNoTeacherAndDoesNotProduceTeacherColumns()
     {
+        using var folder = new TempFolder();
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
-        var path = Path.Combine(TempDir(), "student.zip");
+        var path = folder.File("student.zip");
         ml.Model.Save(model, train.Schema, path);
 
         var teacherBytes = File.ReadAllBytes(WineTeacher);
@@ -52,7 +54,7 @@ public class SaveLoadTests
             Assert.DoesNotContain(zip.Entries, e => e.Length == teacherBytes.Length);
         Assert.True(new FileInfo(path).Length < teacherBytes.Length, "the saved student should be smaller than the teacher it replaces");
 
-        var loaded = new MLContext().Model.Load(path, out _);
+        using var loaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(path, out _);
         Assert.DoesNotContain(EnumerateChain(loaded), t => t is DistillTransformer);
         Assert.Null(loaded.Transform(test).Schema.GetColumnOrNull("TeacherLogits"));
     }
@@ -78,6 +80,7 @@ public class SaveLoadTests
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
         var (fresh, loaded) = SaveAndLoad(ml, model, train);
+        using var _ = loaded;
         var scored = loaded.Transform(test);
         var withNames = fresh.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored);
         var predictions = fresh.Data.CreateEnumerable<Prediction>(withNames, false).ToArray();
@@ -93,6 +96,7 @@ public class SaveLoadTests
         var ml = new MLContext(seed: 1);
         var (model, _, train, test) = Fit(ml);
         var (fresh, loaded) = SaveAndLoad(ml, model, train);
+        using var _ = loaded;
         var a = ml.Model.CreatePredictionEngine<WineRow, ScoreOnly>(model);
         var b = fresh.Model.CreatePredictionEngine<WineRow, ScoreOnly>(loaded);
         foreach (var row in ml.Data.CreateEnumerable<WineRow>(test, false).Take(10))
@@ -120,10 +124,11 @@ public class SaveLoadTests
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.Student(new StudentOptions { HiddenLayers = [8], Epochs = 20, LearningRate = 0.01, Seed = 1 }))
             .Fit(data);
-        var path = Path.Combine(TempDir(), "numeric.zip");
+        using var folder = new TempFolder();
+        var path = folder.File("numeric.zip");
         ml.Model.Save(model, data.Schema, path);
         var fresh = new MLContext();
-        var loaded = fresh.Model.Load(path, out _);
+        using var loaded = (TransformerChain<ITransformer>)fresh.Model.Load(path, out _);
         var scored = loaded.Transform(data);
         var values = fresh.Data.CreateEnumerable<NumericPrediction>(fresh.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored), false).ToArray();
         Assert.All(values, v => Assert.Contains(v.PredictedLabel, new[] { 10f, 20f, 30f }));
@@ -141,13 +146,14 @@ public class SaveLoadTests
         public string PredictedLabel { get; set; } = "";
     }
 
-    /// <summary>Saves with one context and loads with a fresh one, as a separate process would.</summary>
-    private static (MLContext Fresh, ITransformer Loaded) SaveAndLoad(MLContext ml, ITransformer model, IDataView train)
+    /// <summary>Saves with one context and loads with a fresh one, as a separate process would (dispose what it returns).</summary>
+    private static (MLContext Fresh, TransformerChain<ITransformer> Loaded) SaveAndLoad(MLContext ml, ITransformer model, IDataView train)
     {
-        var path = Path.Combine(TempDir(), "student.zip");
+        using var folder = new TempFolder();
+        var path = folder.File("student.zip");
         ml.Model.Save(model, train.Schema, path);
         var fresh = new MLContext();
-        return (fresh, fresh.Model.Load(path, out _));
+        return (fresh, (TransformerChain<ITransformer>)fresh.Model.Load(path, out _));
     }
 
     private static IEnumerable<ITransformer> EnumerateChain(ITransformer t)

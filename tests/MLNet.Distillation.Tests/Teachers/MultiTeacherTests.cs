@@ -198,10 +198,11 @@ public class MultiTeacherTests
         options.TeacherColumnName = "T";
         var model = WineLabelToKey(ml).Append(ThreeTeachers(ml)).Append(ml.Transforms.CombineTeachers("T", ["A", "B"]))
             .Append(ml.MulticlassClassification.Trainers.Student(options)).Fit(WineSplit(ml, "train"));
-        var path = Path.Combine(TempDir(), "model.zip");
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
         ml.Model.Save(model, WineSplit(ml, "train").Schema, path);
 
-        var loaded = new MLContext().Model.Load(path, out _);
+        using var loaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(path, out _);
         var scored = loaded.Transform(WineSplit(ml, "test"));
         Assert.Null(scored.Schema.GetColumnOrNull("T"));
         Assert.Null(scored.Schema.GetColumnOrNull("A"));
