@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 
@@ -35,6 +36,15 @@ internal sealed class OnnxGraphBuilder
     public string GraphName { get; }
     public int Opset { get; }
     public string DocString { get; set; } = "";
+
+    /// <summary>Metadata key of the graph checksum (see <see cref="RecordGraphHash"/>).</summary>
+    public const string GraphHashKey = "mlnet_distillation.graph_sha256";
+
+    /// <summary>
+    /// When set, the model's metadata records the SHA-256 of the serialised graph (every node and weight) under
+    /// <see cref="GraphHashKey"/>, lower-case hex, so that a reader can tell a damaged graph (<see cref="SavedStudentCheck"/>).
+    /// </summary>
+    public bool RecordGraphHash { get; set; }
 
     /// <summary>Declares a graph input; a null dimension is symbolic (named by <paramref name="symbolicName"/>).</summary>
     public void AddInput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch")
@@ -131,6 +141,7 @@ internal sealed class OnnxGraphBuilder
             foreach (var i in _inputs) { w.WriteTag(11, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(i)); }
             foreach (var o in _outputs) { w.WriteTag(12, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(o)); }
         });
+        if (RecordGraphHash) _metadata[GraphHashKey] = Convert.ToHexStringLower(SHA256.HashData(graph));
         return Message(w =>
         {
             w.WriteTag(1, WireFormat.WireType.Varint); w.WriteInt64(8);                        // ir_version

@@ -55,10 +55,12 @@ public static class StudentOnnxExporter
     /// A row whose features are not all finite (NaN or ±∞), or whose logits overflow, gets NaN in every probability and a NaN
     /// class index: the graph adds <c>Σ 0·x</c> (0 for finite features, NaN otherwise) to every logit, and <c>Σ 0·logit</c> to the
     /// index. So such a row never gets a confident class, even where a ReLU would have turned its NaN into 0.
+    /// The metadata records the SHA-256 of the graph, which <c>mlContext.Model.LoadStudent</c> checks.
     /// </summary>
     internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, IReadOnlyList<string> classNames, string probabilitiesName, string classCodeName)
     {
         var g = NewGraph(network, inputName);
+        g.RecordGraphHash = true;
         var zero = g.AddInitializer("zero", [0f]);
         var axis1 = g.AddInitializer("axis_1", [1L], 1);
         var flat = g.AddInitializer("flat_shape", [-1L], 1);

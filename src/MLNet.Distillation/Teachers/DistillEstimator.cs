@@ -35,6 +35,8 @@ public sealed class DistillEstimator : IEstimator<DistillTransformer>
     /// <inheritdoc />
     public DistillTransformer Fit(IDataView input)
     {
+        // The cache is written when the teacher column is first read; an unwritable path fails here instead, before any teacher work.
+        if (_options.CachePath is { } cache && !File.Exists(cache)) AtomicFile.CheckWritable(cache, SoftLabelCache.WhatToDoWhenUnwritable);
         var model = LoadTeacher();
         try
         {

@@ -22,6 +22,9 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
 
     public string Path => path;
 
+    /// <summary>What the error says when the cache cannot be written.</summary>
+    public const string WhatToDoWhenUnwritable = "Set DistillOptions.CachePath to a file in a folder this process can write to, or to null to run the teacher without a cache.";
+
     public SoftLabelCodec[] CreateCodecs(OutputBinding[] outputs)
         => outputs.Select((o, j) => SoftLabelCodec.Create(precision, o.RowSize, o.Kind, j == 0 ? topK : null)).ToArray();
 
@@ -68,7 +71,7 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
             () => new Training.ProgressMeter(Training.LoadingStage.TeacherPass, view.Input.GetRowCount(), Report, cancel.Token, interval));
         try
         {
-            AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)));
+            AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)), WhatToDoWhenUnwritable);
         }
         catch (Exception e) when (cancel.IsCancellationRequested)
         {

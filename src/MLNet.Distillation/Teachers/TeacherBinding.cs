@@ -37,6 +37,12 @@ internal static class TeacherBinder
         {
             if (!map.TryGetValue(input.Name, out var columnName))
                 throw new ArgumentException($"Teacher model '{model.ModelPath}' input '{input.Name}' {input.ShapeText} is not mapped to any column. Add it to DistillOptions.InputColumns.");
+            if (input.Dimensions.Length > 0 && input.Dimensions[0] > 0)
+                throw new ArgumentException(
+                    $"Teacher model '{model.ModelPath}' input '{input.Name}' {input.ShapeText} has a fixed batch size of {input.Dimensions[0]}, but Distill feeds the " +
+                    "teacher batches of DistillOptions.BatchSize rows (fewer in the last one). Re-export the teacher with a dynamic batch axis, e.g. " +
+                    $"torch.onnx.export(..., dynamic_axes={{\"{input.Name}\": {{0: \"batch\"}}}}) (and the same for its outputs), tf2onnx --inputs {input.Name}[-1,...], " +
+                    "or skl2onnx with None as the first dimension of initial_types.");
             if (!SupportedInputTypes.Contains(input.ElementType))
                 throw new NotSupportedException($"Teacher model '{model.ModelPath}' input '{input.Name}' has element type {input.ElementType.Name}; supported are float32, float64, int64, int32 and bool.");
             var column = schema.GetColumnOrNull(columnName)
