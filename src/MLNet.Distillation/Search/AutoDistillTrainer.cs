@@ -20,6 +20,12 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     /// <summary>Teacher accuracy on the validation rows from which AutoDistill suspects the teacher was trained on them.</summary>
     public const double MemorisedTeacherAccuracy = 0.995;
 
+    /// <summary>
+    /// Standard errors by which a challenger must beat the incumbent: with a dozen candidates, the best of them beats an
+    /// equally good default by about 1.6 standard errors by chance alone, so one would let noise decide.
+    /// </summary>
+    public const double NoiseMargin = 2;
+
     private readonly IHostEnvironment _env;
     private readonly AutoDistillOptions _options;
 
@@ -137,8 +143,8 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
 
     /// <summary>
     /// The final pick among the last rung's trials: the best by <see cref="AutoDistillOptions.Metric"/>, unless it beats the
-    /// incumbent (the library's default distillation, or scratch) on validation accuracy by no more than one standard
-    /// error of the difference of two accuracies on these rows — then the incumbent, as a gain that small is noise.
+    /// incumbent (the library's default distillation, or scratch) on validation accuracy by no more than
+    /// <see cref="NoiseMargin"/> standard errors of the difference of two accuracies on these rows — then the incumbent.
     /// </summary>
     private (AutoDistillCandidate, AutoDistillTrial, string) Choose(List<(AutoDistillCandidate Candidate, AutoDistillTrial Trial)> results,
         AutoDistillCandidate incumbent, TrainingSet validation, bool memorised)
@@ -151,7 +157,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         var held = results[at];
         long n = validation.Labels.LongCount(l => l >= 0);
         double p = held.Trial.Accuracy;
-        double noise = Math.Sqrt(2 * Math.Max(p * (1 - p), 0.25 / Math.Max(1, n)) / Math.Max(1, n));
+        double noise = NoiseMargin * Math.Sqrt(2 * Math.Max(p * (1 - p), 0.25 / Math.Max(1, n)) / Math.Max(1, n));
         double gain = best.Trial.Accuracy - held.Trial.Accuracy;
         if (_options.Metric == EarlyStoppingMetric.Accuracy && gain <= noise)
             return (held.Candidate, held.Trial,
