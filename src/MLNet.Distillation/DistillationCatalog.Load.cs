@@ -14,7 +14,10 @@ public static partial class DistillationCatalog
     /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
     /// <param name="filePath">The model zip written by <c>mlContext.Model.Save</c>.</param>
     /// <param name="inputSchema">The input schema the model was saved with.</param>
-    /// <returns>The loaded model; dispose it when done (ML.NET keeps a temporary copy of the student graph until then).</returns>
+    /// <returns>
+    /// The loaded model; dispose it when done (ML.NET keeps a temporary copy of the student graph until then — what is not
+    /// disposed is disposed when the process exits).
+    /// </returns>
     public static ITransformer LoadStudent(this ModelOperationsCatalog catalog, string filePath, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -23,7 +26,9 @@ public static partial class DistillationCatalog
         SavedStudentCheck.Verify(filePath, message => env.Warn("LoadStudent", message));
         try
         {
-            return catalog.Load(filePath, out inputSchema);
+            var model = catalog.Load(filePath, out inputSchema);
+            DisposeAtExit.RegisterParts(model);
+            return model;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,3 +1,5 @@
+using Microsoft.ML;
+
 namespace MLNet.Distillation.Export;
 
 /// <summary>
@@ -23,6 +25,15 @@ internal static class DisposeAtExit
             Pending.Add(new WeakReference<IDisposable>(part));
         }
     }
+
+    /// <summary>Registers every disposable part of <paramref name="model"/> (nested transformer chains included).</summary>
+    public static void RegisterParts(ITransformer model)
+    {
+        foreach (var part in Parts(model).OfType<IDisposable>()) Register(part);
+    }
+
+    private static IEnumerable<ITransformer> Parts(ITransformer transformer)
+        => transformer is IEnumerable<ITransformer> chain ? chain.SelectMany(Parts) : [transformer];
 
     private static void DisposeAll()
     {

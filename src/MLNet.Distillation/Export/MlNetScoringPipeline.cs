@@ -72,13 +72,10 @@ internal static class MlNetScoringPipeline
         }
         saved.Position = 0;
         var loaded = ml.Model.Load(saved, out _);
-        foreach (var part in Parts(loaded).OfType<IDisposable>()) DisposeAtExit.Register(part);
+        DisposeAtExit.RegisterParts(loaded);
         ml.Info("Student", $"Built the ML.NET scoring chain for {k} classes ({saved.Length / 1024.0:N0} KiB saved, student graph {onnx.Length / 1024.0:N0} KiB) in {watch.Elapsed.TotalMilliseconds:N0} ms.");
         return loaded;
     }
-
-    private static IEnumerable<ITransformer> Parts(ITransformer transformer)
-        => transformer is IEnumerable<ITransformer> chain ? chain.SelectMany(Parts) : [transformer];
 
     private sealed class IndexRow
     {

@@ -57,31 +57,44 @@ internal sealed class OnnxGraphBuilder
     /// <summary>Adds a float32 initializer (a constant weight).</summary>
     public string AddInitializer(string name, float[] values, params long[] dims)
     {
-        _initializers.Add(Message(w =>
-        {
-            WritePackedInt64(w, 1, dims);
-            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Float);
-            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
-            var raw = new byte[values.Length * 4];
-            Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
-            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw_data is little-endian.");
-            w.WriteTag(9, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(raw));
-        }));
+        _initializers.Add(FloatTensor(name, values, dims));
         return name;
     }
 
     /// <summary>Adds an int64 initializer.</summary>
     public string AddInitializer(string name, long[] values, params long[] dims)
     {
-        _initializers.Add(Message(w =>
-        {
-            WritePackedInt64(w, 1, dims);
-            w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Int64);
-            WritePackedInt64(w, 7, values);
-            w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
-        }));
+        _initializers.Add(Int64Tensor(name, values, dims));
         return name;
     }
+
+    /// <summary>Adds a <c>Constant</c> node with float32 values: a constant that is no weight (parameter counts read initializers only).</summary>
+    public string AddConstant(string name, float[] values, params long[] dims) => AddNode("Constant", [], name, ("value", new EncodedTensor(FloatTensor(name, values, dims))));
+
+    /// <summary>Adds a <c>Constant</c> node with int64 values.</summary>
+    public string AddConstant(string name, long[] values, params long[] dims) => AddNode("Constant", [], name, ("value", new EncodedTensor(Int64Tensor(name, values, dims))));
+
+    /// <summary>A serialised TensorProto, as the value of a TENSOR attribute.</summary>
+    private sealed record EncodedTensor(byte[] Bytes);
+
+    private static byte[] FloatTensor(string name, float[] values, long[] dims) => Message(w =>
+    {
+        WritePackedInt64(w, 1, dims);
+        w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Float);
+        w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+        var raw = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw_data is little-endian.");
+        w.WriteTag(9, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(raw));
+    });
+
+    private static byte[] Int64Tensor(string name, long[] values, long[] dims) => Message(w =>
+    {
+        WritePackedInt64(w, 1, dims);
+        w.WriteTag(2, WireFormat.WireType.Varint); w.WriteInt32((int)OnnxElementType.Int64);
+        WritePackedInt64(w, 7, values);
+        w.WriteTag(8, WireFormat.WireType.LengthDelimited); w.WriteString(name);
+    });
 
     /// <summary>Adds a string initializer.</summary>
     public string AddInitializer(string name, string[] values, params long[] dims)
@@ -214,6 +227,9 @@ internal sealed class OnnxGraphBuilder
             case long[] ls:
                 foreach (var l in ls) { w.WriteTag(8, WireFormat.WireType.Varint); w.WriteInt64(l); }
                 w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(7); break;
+            case EncodedTensor t:
+                w.WriteTag(5, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(t.Bytes));
+                w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(4); break;
             case string[] ss:
                 foreach (var s in ss) { w.WriteTag(9, WireFormat.WireType.LengthDelimited); w.WriteBytes(ByteString.CopyFrom(Encoding.UTF8.GetBytes(s))); }
                 w.WriteTag(20, WireFormat.WireType.Varint); w.WriteInt32(8); break;
