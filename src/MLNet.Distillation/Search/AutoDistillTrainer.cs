@@ -79,7 +79,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
 
         var candidates = (o.Candidates ?? AutoDistillCandidate.DefaultSpace()).ToList();
         if (!candidates.Any(c => c.IsScratch)) candidates.Insert(0, AutoDistillCandidate.Scratch);
-        if (all.Teacher is null)
+        if (!all.HasTeacher)
         {
             var dropped = candidates.Where(c => !c.IsScratch && NeedsTeacher(c)).Select(c => c.Name).ToArray();
             if (dropped.Length > 0) Log($"No teacher column: skipping {string.Join(", ", dropped)}.");
@@ -155,7 +155,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         if (at < 0 || best.Candidate == incumbent)
             return (best.Candidate, best.Trial, "best on the validation rows.");
         var held = results[at];
-        long n = validation.Labels.LongCount(l => l >= 0);
+        long n = validation.LabelledRows();
         double p = held.Trial.Accuracy;
         double noise = NoiseMargin * Math.Sqrt(2 * Math.Max(p * (1 - p), 0.25 / Math.Max(1, n)) / Math.Max(1, n));
         double gain = best.Trial.Accuracy - held.Trial.Accuracy;
@@ -169,16 +169,17 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     /// <summary>Warns when the teacher is (nearly) always right on the validation rows: it has probably trained on them.</summary>
     private bool WarnIfTeacherMemorised(TrainingSet validation, bool given)
     {
-        if (validation.Teacher is null) return false;
+        if (!validation.HasTeacher) return false;
         long labelled = 0, right = 0;
         int k = validation.ClassCount;
         for (int r = 0; r < validation.Rows; r++)
         {
-            long y = validation.Labels[r];
+            int y = validation.Label(r);
             if (y < 0) continue;
             labelled++;
+            var teacher = validation.TeacherRow(r);
             int top = 0;
-            for (int j = 1; j < k; j++) if (validation.Teacher[(long)r * k + j] > validation.Teacher[(long)r * k + top]) top = j;
+            for (int j = 1; j < k; j++) if (teacher[j] > teacher[top]) top = j;
             if (top == y) right++;
         }
         if (labelled == 0 || right < MemorisedTeacherAccuracy * labelled) return false;

@@ -43,7 +43,7 @@ internal sealed class ClassAligner
     /// Decides (or recalls) the order for one teacher column and rewrites <paramref name="teacher"/> [rows, k] in place so
     /// that slot i holds the teacher's output for label class i.
     /// </summary>
-    public void Align(DataViewSchema.Column teacherColumn, DataViewSchema.Column? label, long[] labels, float[] teacher, int k)
+    public void Align(DataViewSchema.Column teacherColumn, DataViewSchema.Column? label, RowStore<int> labels, RowStore<float> teacher, int k)
     {
         int[]? order;
         if (_frozen || _orders.ContainsKey(teacherColumn.Name)) order = _orders.GetValueOrDefault(teacherColumn.Name);
@@ -52,21 +52,22 @@ internal sealed class ClassAligner
             order = _mode == ClassAlignment.Off ? null : Decide(teacherColumn, label, labels, teacher, k);
             _orders[teacherColumn.Name] = order;
         }
-        if (order is not null) Permute(teacher, order, k);
+        if (order is not null)
+            foreach (var chunk in teacher.Chunks()) Permute(chunk.Span, order, k);
     }
 
     /// <summary>Rewrites rows of <paramref name="values"/> [rows, k] so that slot i holds old slot <c>order[i]</c>.</summary>
-    public static void Permute(float[] values, int[] order, int k)
+    public static void Permute(Span<float> values, int[] order, int k)
     {
         var row = new float[k];
-        for (long start = 0; start < values.LongLength; start += k)
+        for (int start = 0; start < values.Length; start += k)
         {
-            Array.Copy(values, start, row, 0, k);
+            values.Slice(start, k).CopyTo(row);
             for (int i = 0; i < k; i++) values[start + i] = row[order[i]];
         }
     }
 
-    private int[]? Decide(DataViewSchema.Column teacherColumn, DataViewSchema.Column? label, long[] labels, float[] teacher, int k)
+    private int[]? Decide(DataViewSchema.Column teacherColumn, DataViewSchema.Column? label, RowStore<int> labels, RowStore<float> teacher, int k)
     {
         string labelName = label?.Name ?? "Label";
         var keyNames = label is { } l ? KeyValueNames(l, k) : null;
@@ -223,18 +224,18 @@ internal sealed class ClassAligner
         public required long[][] Counts { get; init; }
         public required long Labelled { get; init; }
 
-        public static Evidence Count(long[] labels, float[] teacher, int k)
+        public static Evidence Count(RowStore<int> labels, RowStore<float> teacher, int k)
         {
             var counts = new long[k][];
             for (int i = 0; i < k; i++) counts[i] = new long[k];
             long labelled = 0;
-            for (long r = 0; r < labels.LongLength; r++)
+            for (int r = 0; r < labels.Count; r++)
             {
-                long y = labels[r];
+                int y = labels[r][0];
                 if (y < 0 || y >= k) continue;
-                long start = r * k;
+                var row = teacher[r];
                 int top = 0;
-                for (int j = 1; j < k; j++) if (teacher[start + j] > teacher[start + top]) top = j;
+                for (int j = 1; j < k; j++) if (row[j] > row[top]) top = j;
                 counts[y][top]++;
                 labelled++;
             }

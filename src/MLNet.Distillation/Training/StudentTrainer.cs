@@ -99,13 +99,13 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
         TrainingSet train, TrainingSet? validation, int seed)
     {
-        if (loss.RequiresTeacher && train.Teacher is null)
+        if (loss.RequiresTeacher && !train.HasTeacher)
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
-        if (!train.HasLabels && train.Teacher is null)
+        if (!train.HasLabels && !train.HasTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
         if (!train.HasLabels && !loss.RequiresTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
-        if (o.TransferSet is not null && train.Teacher is null)
+        if (o.TransferSet is not null && !train.HasTeacher)
             throw new ArgumentException("StudentOptions.TransferSet needs a teacher column as well (StudentOptions.TeacherColumnName): the real rows are distilled from it and the synthetic rows from the online teacher.");
 
         loss.To(TorchSharp.torch.CPU);

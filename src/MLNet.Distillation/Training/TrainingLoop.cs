@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace MLNet.Distillation.Training;
 
 /// <summary>
-/// The TorchSharp training loop: seeded initialisation and shuffling, batches gathered from whole-data tensors (no tensor
-/// per row), every step inside a dispose scope, learning-rate schedule, validation metrics, early stopping with the best
-/// epoch's weights kept.
+/// The TorchSharp training loop: seeded initialisation and shuffling, each batch gathered from the training set's stores
+/// into tensors reused by every step (<see cref="BatchTensors"/>: no whole-data tensor, no tensor per row), every step
+/// inside a dispose scope, learning-rate schedule, validation metrics computed chunk by chunk, early stopping with the
+/// best epoch's weights kept.
 /// </summary>
 internal sealed class TrainingLoop
 {
@@ -28,12 +29,6 @@ internal sealed class TrainingLoop
     }
 
     private static readonly object SeedLock = new();
-
-    /// <summary>Disposes a set of whole-data tensors however the loop ends.</summary>
-    private sealed class OwnedTensors(Tensor[] tensors) : IDisposable
-    {
-        public void Dispose() { foreach (var t in tensors) t.Dispose(); }
-    }
 
     public List<EpochProgress> History { get; } = new();
 
@@ -79,14 +74,9 @@ internal sealed class TrainingLoop
             : optim.Adam(parameters, _o.LearningRate, weight_decay: _o.WeightDecay);
         using var transfer = _o.TransferSet is { } ts ? new TransferSetSource(ts, train, std, seed) : null;
 
-        using var xAll = tensor(train.Features, [train.Rows, train.FeatureCount]);
-        using var yAll = tensor(train.Labels);
-        using var tAll = train.Teacher is null ? null : tensor(train.Teacher, [train.Rows, train.ClassCount]);
-        var tEach = train.Teachers.Select(t => tensor(t, [train.Rows, train.ClassCount])).ToArray();
-        using var ownedTeachers = new OwnedTensors(tEach);
-
         var rng = new Random(seed);
         int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
+        using var batches = new BatchTensors(train, batch);
         int stepsPerEpoch = (n + batch - 1) / batch;
         _epochs = EffectiveEpochs(_o, n);
         if (_epochs > _o.Epochs)
@@ -114,10 +104,10 @@ internal sealed class TrainingLoop
                 var studentWatch = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
                 int count = Math.Min(batch, n - start);
-                var idx = tensor(order.AsSpan(start, count).ToArray().Select(i => (long)i).ToArray());
-                var x = xAll.index_select(0, idx);
-                var y = yAll.index_select(0, idx);
-                var t = tAll?.index_select(0, idx);
+                var rows = batches.Fill(order.AsSpan(start, count));
+                var x = rows.Features;
+                var y = rows.Labels;
+                var t = rows.Teacher;
                 if (synthetic is { } syn)
                 {
                     x = cat([x, tensor(syn.Features, [syn.Rows, train.FeatureCount])], 0);
@@ -135,7 +125,7 @@ internal sealed class TrainingLoop
                     Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
                 };
-                var terms = tEach.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, tEach.Select(each => each.index_select(0, idx)).ToArray(), train);
+                var terms = rows.SeparateTeachers.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, rows.SeparateTeachers, train);
                 var total = terms.Total;
                 optimizer.zero_grad();
                 total.backward();
@@ -256,43 +246,58 @@ internal sealed class TrainingLoop
         _ => -p.Loss,
     };
 
-    private static EpochProgress Evaluate(MlpStudent model, TrainingSet v, EpochProgress p)
+    /// <summary>Rows per forward pass when evaluating or learning from the validation rows.</summary>
+    private const int EvaluationChunk = 1024;
+
+    /// <summary>Validation metrics, computed chunk by chunk so that no tensor holds all validation rows.</summary>
+    private EpochProgress Evaluate(MlpStudent model, TrainingSet v, EpochProgress p)
     {
-        using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var x = tensor(v.Features, [v.Rows, v.FeatureCount]);
-        var logits = model.forward(x);
-        var logp = nn.functional.log_softmax(logits, 1);
-        var y = tensor(v.Labels);
-        var mask = y.ge(0);
-        long labelled = mask.sum().item<long>();
-        double acc = double.NaN, logLoss = double.NaN, agree = double.NaN, kl = double.NaN;
-        if (labelled > 0)
+        using var chunks = new BatchTensors(v, Math.Min(EvaluationChunk, v.Rows));
+        long labelled = 0, correct = 0, agreeing = 0;
+        double nllSum = 0, klSum = 0;
+        for (int start = 0; start < v.Rows; start += chunks.Capacity)
         {
-            acc = logits.argmax(1).eq(y).logical_and(mask).sum().item<long>() / (double)labelled;
-            var nll = -logp.gather(1, y.clamp_min(0).unsqueeze(1)).squeeze(1);
-            logLoss = (nll * mask.to_type(ScalarType.Float32)).sum().item<float>() / labelled;
+            _o.CancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var rows = chunks.FillRange(start, Math.Min(chunks.Capacity, v.Rows - start));
+            var logits = model.forward(rows.Features);
+            var logp = nn.functional.log_softmax(logits, 1);
+            var y = rows.Labels;
+            var mask = y.ge(0);
+            long n = mask.sum().item<long>();
+            labelled += n;
+            if (n > 0)
+            {
+                correct += logits.argmax(1).eq(y).logical_and(mask).sum().item<long>();
+                var nll = -logp.gather(1, y.clamp_min(0).unsqueeze(1)).squeeze(1);
+                nllSum += (nll * mask.to_type(ScalarType.Float32)).sum().item<float>();
+            }
+            if (rows.Teacher is { } t)
+            {
+                var logpt = LossContext.LogSoftmaxOf(t, v.TeacherKind, 1.0);
+                agreeing += logits.argmax(1).eq(t.argmax(1)).sum().item<long>();
+                klSum += (logpt.exp() * (logpt - logp)).sum().item<float>();
+            }
         }
-        if (v.Teacher is not null)
+        return p with
         {
-            var t = tensor(v.Teacher, [v.Rows, v.ClassCount]);
-            var logpt = LossContext.LogSoftmaxOf(t, v.TeacherKind, 1.0);
-            agree = logits.argmax(1).eq(t.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
-            kl = (logpt.exp() * (logpt - logp)).sum(1).mean().item<float>();
-        }
-        return p with { ValidationAccuracy = acc, ValidationLogLoss = logLoss, ValidationTeacherAgreement = agree, ValidationTeacherKl = kl };
+            ValidationAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
+            ValidationLogLoss = labelled > 0 ? nllSum / labelled : double.NaN,
+            ValidationTeacherAgreement = v.HasTeacher ? agreeing / (double)v.Rows : double.NaN,
+            ValidationTeacherKl = v.HasTeacher ? klSum / v.Rows : double.NaN,
+        };
     }
 
     private void LearnFromHeldOut(MlpStudent model, TrainingSet v, int epoch, long step)
     {
         int batch = Math.Min(_o.BatchSize, v.Rows);
+        using var batches = new BatchTensors(v, batch);
         for (int start = 0; start < v.Rows; start += batch)
         {
             using var scope = NewDisposeScope();
-            int count = Math.Min(batch, v.Rows - start);
-            var x = tensor(v.Features.AsSpan(start * v.FeatureCount, count * v.FeatureCount).ToArray(), [count, v.FeatureCount]);
-            var y = tensor(v.Labels.AsSpan(start, count).ToArray());
-            var t = v.Teacher is null ? null : tensor(v.Teacher.AsSpan(start * v.ClassCount, count * v.ClassCount).ToArray(), [count, v.ClassCount]);
+            var rows = batches.FillRange(start, Math.Min(batch, v.Rows - start));
+            var x = rows.Features;
             Tensor features, logits;
             Dictionary<string, Tensor> heads;
             using (no_grad())
@@ -303,7 +308,7 @@ internal sealed class TrainingLoop
             }
             _loss.LearnFromHeldOut(new LossContext
             {
-                StudentLogits = logits, Teacher = t, TeacherKind = v.TeacherKind, Labels = y, Features = x, Penultimate = features,
+                StudentLogits = logits, Teacher = rows.Teacher, TeacherKind = v.TeacherKind, Labels = rows.Labels, Features = x, Penultimate = features,
                 MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = false,
             });
         }
@@ -319,12 +324,15 @@ internal sealed class TrainingLoop
         var mean = new double[f];
         var sq = new double[f];
         for (int r = 0; r < s.Rows; r++)
+        {
+            var row = s.FeatureRow(r);
             for (int j = 0; j < f; j++)
             {
-                double v = s.Features[(long)r * f + j];
+                double v = row[j];
                 mean[j] += v;
                 sq[j] += v * v;
             }
+        }
         var m = new float[f];
         var sd = new float[f];
         for (int j = 0; j < f; j++)

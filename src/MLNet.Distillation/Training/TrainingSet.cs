@@ -6,39 +6,107 @@ using MLNet.Distillation.Teachers;
 namespace MLNet.Distillation.Training;
 
 /// <summary>
-/// The rows a student trains on, copied once into dense arrays: features [N, F], labels [N] (-1 = missing) and teacher
-/// outputs [N, K]. One pass over the data means the teacher upstream runs exactly once per fit, not once per epoch.
+/// The rows a student trains on, read once from the data view into chunked stores (<see cref="RowStore{T}"/>): features
+/// [N, F], labels [N] (-1 = missing) and teacher outputs [N, K]. One pass over the data means the teacher upstream runs
+/// exactly once per fit, not once per epoch. A split or subset is a view — an array of row numbers over the same stores —
+/// so that holding out validation rows copies nothing, and the training loop gathers each batch straight from the stores.
 /// </summary>
 internal sealed class TrainingSet
 {
-    public required float[] Features { get; init; }
-    public required long[] Labels { get; init; }
+    private readonly RowStore<float> _features;
+    private readonly RowStore<int> _labels;
+    private readonly RowStore<float>? _teacher;
+    private readonly RowStore<float>[] _teachers;
+    private readonly int[]? _rows;   // the stores' rows this set holds, in order; null: all of them
+
+    private TrainingSet(RowStore<float> features, RowStore<int> labels, int classCount, RowStore<float>? teacher, TeacherOutputKind teacherKind,
+        RowStore<float>[] teachers, IReadOnlyList<TeacherOutputKind> teacherKinds, IReadOnlyList<double> teacherWeights, int[]? teacherOrder,
+        bool hasLabels, int[]? rows)
+    {
+        _features = features;
+        _labels = labels;
+        _teacher = teacher;
+        _teachers = teachers;
+        _rows = rows;
+        TeacherKind = teacherKind;
+        TeacherKinds = teacherKinds;
+        TeacherWeights = teacherWeights;
+        TeacherOrder = teacherOrder;
+        HasLabels = hasLabels;
+        Rows = rows?.Length ?? features.Count;
+        ClassCount = classCount;
+    }
+
+    public int Rows { get; }
+    public int FeatureCount => _features.Width;
+    public int ClassCount { get; }
+
     /// <summary>
-    /// The teacher outputs the validation metrics compare with: the single teacher column, or — with several teachers kept
-    /// separate (<see cref="StudentOptions.TeacherColumnNames"/>) — their weighted probability mean.
+    /// Whether there are teacher outputs for the validation metrics to compare with: the single teacher column, or — with
+    /// several teachers kept separate (<see cref="StudentOptions.TeacherColumnNames"/>) — their weighted probability mean.
     /// </summary>
-    public float[]? Teacher { get; init; }
-    public required int Rows { get; init; }
-    public required int FeatureCount { get; init; }
-    public required int ClassCount { get; init; }
-    public TeacherOutputKind TeacherKind { get; init; }
+    public bool HasTeacher => _teacher is not null;
 
-    /// <summary>Each teacher's outputs [N, K] when several teachers are kept separate; empty otherwise.</summary>
-    public IReadOnlyList<float[]> Teachers { get; init; } = [];
+    public TeacherOutputKind TeacherKind { get; }
 
-    /// <summary>Kind of each of <see cref="Teachers"/>.</summary>
-    public IReadOnlyList<TeacherOutputKind> TeacherKinds { get; init; } = [];
+    /// <summary>Number of teachers kept separate (<see cref="StudentOptions.TeacherColumnNames"/>); 0 otherwise.</summary>
+    public int SeparateTeacherCount => _teachers.Length;
 
-    /// <summary>Weight of each of <see cref="Teachers"/>, summing to one.</summary>
-    public IReadOnlyList<double> TeacherWeights { get; init; } = [];
+    /// <summary>Kind of each separate teacher.</summary>
+    public IReadOnlyList<TeacherOutputKind> TeacherKinds { get; }
 
-    public bool HasLabels => Labels.Any(l => l >= 0);
+    /// <summary>Weight of each separate teacher, summing to one.</summary>
+    public IReadOnlyList<double> TeacherWeights { get; }
+
+    /// <summary>Whether any row has a label.</summary>
+    public bool HasLabels { get; }
 
     /// <summary>
     /// For each label class i, the teacher output it was read from (null: the same order); set when the class aligner
     /// reordered the teacher column, so that online teacher outputs (transfer sets) are reordered the same way.
     /// </summary>
-    public int[]? TeacherOrder { get; init; }
+    public int[]? TeacherOrder { get; }
+
+    /// <summary>The 0-based class of row <paramref name="row"/> of this set (-1: missing).</summary>
+    public int Label(int row) => _labels[Source(row)][0];
+
+    /// <summary>Rows of this set that have a label.</summary>
+    public int LabelledRows()
+    {
+        int n = 0;
+        for (int r = 0; r < Rows; r++) if (Label(r) >= 0) n++;
+        return n;
+    }
+
+    /// <summary>The teacher outputs of row <paramref name="row"/> of this set (the single teacher or the separate teachers' mean).</summary>
+    public ReadOnlySpan<float> TeacherRow(int row) => (_teacher ?? throw new InvalidOperationException("The training rows have no teacher column."))[Source(row)];
+
+    /// <summary>The features of row <paramref name="row"/> of this set.</summary>
+    public ReadOnlySpan<float> FeatureRow(int row) => _features[Source(row)];
+
+    /// <summary>Copies the features of the given rows of this set, one row after the other, into <paramref name="destination"/> [rows, F].</summary>
+    public void CopyFeatures(ReadOnlySpan<int> rows, Span<float> destination) => Gather(_features, rows, destination);
+
+    /// <summary>Copies the teacher outputs of the given rows (the single teacher or the separate teachers' mean) into <paramref name="destination"/> [rows, K].</summary>
+    public void CopyTeacher(ReadOnlySpan<int> rows, Span<float> destination)
+        => Gather(_teacher ?? throw new InvalidOperationException("The training rows have no teacher column."), rows, destination);
+
+    /// <summary>Copies separate teacher <paramref name="teacher"/>'s outputs of the given rows into <paramref name="destination"/> [rows, K].</summary>
+    public void CopySeparateTeacher(int teacher, ReadOnlySpan<int> rows, Span<float> destination) => Gather(_teachers[teacher], rows, destination);
+
+    /// <summary>Copies the 0-based class (-1: missing) of the given rows into <paramref name="destination"/>.</summary>
+    public void CopyLabels(ReadOnlySpan<int> rows, Span<long> destination)
+    {
+        for (int i = 0; i < rows.Length; i++) destination[i] = _labels[Source(rows[i])][0];
+    }
+
+    private int Source(int row) => _rows is null ? row : _rows[row];
+
+    private void Gather(RowStore<float> store, ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        int w = store.Width;
+        for (int i = 0; i < rows.Length; i++) store[Source(rows[i])].CopyTo(destination.Slice(i * w, w));
+    }
 
     /// <summary>
     /// Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages; the teacher
@@ -94,10 +162,11 @@ internal sealed class TrainingSet
         if (label is { } lcol) cols.Add(lcol);
         cols.AddRange(teachers);
 
-        var features = new List<float>();
-        var labels = new List<long>();
-        var teacherValues = teachers.Select(_ => new List<float>()).ToArray();
-        var meter = new ProgressMeter(stage, data.GetRowCount(), p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
+        long? rowCount = data.GetRowCount();
+        var features = new RowStore<float>(f, rowCount);
+        var labels = new RowStore<int>(1, rowCount);
+        var teacherValues = teachers.Select(_ => new RowStore<float>(k, rowCount)).ToArray();
+        var meter = new ProgressMeter(stage, rowCount, p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
             o.CancellationToken, o.LoadingProgressInterval);
         o.CancellationToken.ThrowIfCancellationRequested();
         DataViewRowCursor cursor;
@@ -111,100 +180,80 @@ internal sealed class TrainingSet
             var lGetter = label is { } lc2 ? KeyLabelReader.Create(cursor, lc2) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
             VBuffer<float> fb = default, tb = default;
-            var row = new float[f];
-            var trow = new float[k];
+            bool hasLabels = false;
             while (cursor.MoveNext())
             {
+                int row = features.Count;
                 fGetter(ref fb);
-                Dense(fb, row);
-                features.AddRange(row);
-                labels.Add(lGetter is null ? -1 : lGetter());
+                CheckFinite(Dense(fb, features.Append()), row, $"feature column '{o.FeatureColumnName}'");
+                int key = lGetter is null ? -1 : (int)lGetter();
+                labels.Append()[0] = key;
+                hasLabels |= key >= 0;
                 for (int i = 0; i < tGetters.Length; i++)
                 {
                     tGetters[i](ref tb);
-                    Dense(tb, trow);
-                    teacherValues[i].AddRange(trow);
+                    CheckFinite(Dense(tb, teacherValues[i].Append()), row, $"teacher column '{teacherNames[i]}'");
                 }
                 meter.Row();
             }
-        }
-        meter.Finish();
-        int n = labels.Count;
-        if (n == 0) throw new ArgumentException("The training data has no rows.");
-        CheckFinite(features, $"feature column '{o.FeatureColumnName}'", f);
-        for (int i = 0; i < teachers.Count; i++) CheckFinite(teacherValues[i], $"teacher column '{teacherNames[i]}'", k);
-        var arrays = teacherValues.Select(v => v.ToArray()).ToArray();
-        var labelArray = labels.ToArray();
-        if (aligner is not null)
-            for (int i = 0; i < arrays.Length; i++) aligner.Align(teachers[i], label, labelArray, arrays[i], k);
-        if (o.TeacherColumnNames is not null)
-        {
-            var weights = TeacherWeighting.Normalise(o.TeacherWeights, arrays.Length, "StudentOptions.TeacherWeights", "teacher columns");
-            return new TrainingSet
+            meter.Finish();
+            if (features.Count == 0) throw new ArgumentException("The training data has no rows.");
+            if (aligner is not null)
+                for (int i = 0; i < teacherValues.Length; i++) aligner.Align(teachers[i], label, labels, teacherValues[i], k);
+            if (o.TeacherColumnNames is not null)
             {
-                Features = features.ToArray(), Labels = labelArray, Rows = n, FeatureCount = f, ClassCount = k,
-                Teacher = ProbabilityMean(arrays, kinds, weights, k), TeacherKind = TeacherOutputKind.Probabilities,
-                Teachers = arrays, TeacherKinds = kinds, TeacherWeights = weights,
-            };
+                var weights = TeacherWeighting.Normalise(o.TeacherWeights, teacherValues.Length, "StudentOptions.TeacherWeights", "teacher columns");
+                return new TrainingSet(features, labels, k, ProbabilityMean(teacherValues, kinds, weights, k, rowCount), TeacherOutputKind.Probabilities,
+                    teacherValues, kinds, weights, null, hasLabels, null);
+            }
+            return new TrainingSet(features, labels, k, teacherValues.FirstOrDefault(), kinds.FirstOrDefault(), [], [], [],
+                teachers.Count == 1 ? aligner?.OrderOf(teachers[0].Name) : null, hasLabels, null);
         }
-        return new TrainingSet
-        {
-            Features = features.ToArray(), Labels = labelArray, Teacher = arrays.FirstOrDefault(),
-            Rows = n, FeatureCount = f, ClassCount = k, TeacherKind = kinds.FirstOrDefault(),
-            TeacherOrder = teachers.Count == 1 ? aligner?.OrderOf(teachers[0].Name) : null,
-        };
     }
 
     /// <summary>The teacher columns the options name: <see cref="StudentOptions.TeacherColumnNames"/>, or the single one, or none.</summary>
     public static string[] TeacherColumns(StudentOptions o)
         => o.TeacherColumnNames ?? (o.TeacherColumnName is { } single ? [single] : []);
 
-    private static float[] ProbabilityMean(float[][] teachers, IReadOnlyList<TeacherOutputKind> kinds, double[] weights, int k)
+    private static RowStore<float> ProbabilityMean(RowStore<float>[] teachers, IReadOnlyList<TeacherOutputKind> kinds, double[] weights, int k, long? rowCount)
     {
         var combiner = new TeacherCombiner(kinds.ToArray(), weights, TeacherCombination.ProbabilityMean, k);
-        int rows = teachers[0].Length / k;
-        var result = new float[teachers[0].Length];
+        var result = new RowStore<float>(k, rowCount);
         var row = teachers.Select(_ => new float[k]).ToArray();
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < teachers[0].Count; r++)
         {
-            for (int i = 0; i < teachers.Length; i++) Array.Copy(teachers[i], (long)r * k, row[i], 0, k);
-            combiner.Combine(row, result.AsSpan(r * k, k));
+            for (int i = 0; i < teachers.Length; i++) teachers[i][r].CopyTo(row[i]);
+            combiner.Combine(row, result.Append());
         }
         return result;
     }
 
-    /// <summary>Splits off a seeded random fraction of rows.</summary>
+    /// <summary>Splits off a seeded random fraction of rows (views over the same stores: nothing is copied).</summary>
     public (TrainingSet Train, TrainingSet Validation) Split(double fraction, int seed)
     {
         var rng = new Random(seed);
         var order = Enumerable.Range(0, Rows).OrderBy(_ => rng.Next()).ToArray();
         int nVal = Math.Max(1, (int)Math.Round(Rows * fraction));
         if (nVal >= Rows) throw new ArgumentException($"ValidationFraction {fraction} leaves no training rows ({Rows} rows in all).");
-        return (Subset(order.Skip(nVal).OrderBy(i => i).ToArray()), Subset(order.Take(nVal).OrderBy(i => i).ToArray()));
+        var train = order.AsSpan(nVal).ToArray();
+        var validation = order.AsSpan(0, nVal).ToArray();
+        Array.Sort(train);
+        Array.Sort(validation);
+        return (Subset(train), Subset(validation));
     }
 
+    /// <summary>The given rows of this set, in the given order, as a view over the same stores.</summary>
     public TrainingSet Subset(int[] rows)
     {
-        var f = new float[rows.Length * FeatureCount];
-        var l = new long[rows.Length];
+        var sources = new int[rows.Length];
+        bool hasLabels = false;
         for (int i = 0; i < rows.Length; i++)
         {
-            Array.Copy(Features, (long)rows[i] * FeatureCount, f, (long)i * FeatureCount, FeatureCount);
-            l[i] = Labels[rows[i]];
+            if ((uint)rows[i] >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), rows[i], $"The set has {Rows} rows.");
+            sources[i] = Source(rows[i]);
+            hasLabels |= _labels[sources[i]][0] >= 0;
         }
-        return new TrainingSet
-        {
-            Features = f, Labels = l, Teacher = Teacher is null ? null : SubsetRows(Teacher, rows), Rows = rows.Length,
-            FeatureCount = FeatureCount, ClassCount = ClassCount, TeacherKind = TeacherKind, TeacherOrder = TeacherOrder,
-            Teachers = Teachers.Select(t => SubsetRows(t, rows)).ToArray(), TeacherKinds = TeacherKinds, TeacherWeights = TeacherWeights,
-        };
-    }
-
-    private float[] SubsetRows(float[] values, int[] rows)
-    {
-        var result = new float[rows.Length * ClassCount];
-        for (int i = 0; i < rows.Length; i++) Array.Copy(values, (long)rows[i] * ClassCount, result, (long)i * ClassCount, ClassCount);
-        return result;
+        return new TrainingSet(_features, _labels, ClassCount, _teacher, TeacherKind, _teachers, TeacherKinds, TeacherWeights, TeacherOrder, hasLabels, sources);
     }
 
     private static TeacherOutputKind ReadKind(DataViewSchema.Column column)
@@ -218,20 +267,22 @@ internal sealed class TrainingSet
         return TeacherOutputKind.Logits;
     }
 
-    private static void Dense(in VBuffer<float> src, float[] dst)
+    /// <summary>Writes <paramref name="src"/> densely into <paramref name="dst"/> and returns it.</summary>
+    private static Span<float> Dense(in VBuffer<float> src, Span<float> dst)
     {
-        if (src.IsDense) { src.GetValues().CopyTo(dst); return; }
-        Array.Clear(dst);
+        if (src.IsDense) { src.GetValues().CopyTo(dst); return dst; }
+        dst.Clear();
         var values = src.GetValues();
         var indices = src.GetIndices();
         for (int i = 0; i < values.Length; i++) dst[indices[i]] = values[i];
+        return dst;
     }
 
-    private static void CheckFinite(List<float> values, string what, int width)
+    private static void CheckFinite(ReadOnlySpan<float> values, int row, string what)
     {
-        for (int i = 0; i < values.Count; i++)
+        for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new ArgumentException($"Row {i / width} of the {what} holds {values[i]} at slot {i % width}; the student needs finite values. Replace missing values first (mlContext.Transforms.ReplaceMissingValues).");
+                throw new ArgumentException($"Row {row} of the {what} holds {values[i]} at slot {i}; the student needs finite values. Replace missing values first (mlContext.Transforms.ReplaceMissingValues).");
     }
 
     private static string Columns(DataViewSchema schema) => string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name));

@@ -63,7 +63,7 @@ internal sealed class TransferSetSource : IDisposable
         int f = _train.FeatureCount, k = _train.ClassCount;
         int start = step * _batch, count = Math.Min(_batch, _order.Length - start);
         var rows = new float[count * f];
-        for (int i = 0; i < count; i++) Array.Copy(_train.Features, (long)_order[start + i] * f, rows, (long)i * f, f);
+        _train.CopyFeatures(_order.AsSpan(start, count), rows);
         int synthetic = _generator.SyntheticRows(count);
         var features = _generator.Make(rows, count, synthetic);
         var teacher = _teacher.Score(features, synthetic, k);

@@ -352,13 +352,14 @@ public class AnyTeacherTests
         var rng = new Random(3);
         int n = logits.Rows;
         var student = TorchSharp.torch.tensor(Enumerable.Range(0, n * 3).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray(), [n, 3]);
-        var labels = TorchSharp.torch.tensor(logits.Labels.Select((l, i) => i % 4 == 0 ? -1 : l).ToArray());
+        var labels = TorchSharp.torch.tensor(Enumerable.Range(0, n).Select(i => i % 4 == 0 ? -1L : logits.Label(i)).ToArray());
         double Value(TrainingSet set)
         {
             using var loss = LossNamed(lossName);
             return loss.Compute(new LossContext
             {
-                StudentLogits = student, Labels = labels, Teacher = TorchSharp.torch.tensor(set.Teacher!, [n, 3]), TeacherKind = set.TeacherKind,
+                StudentLogits = student, Labels = labels, TeacherKind = set.TeacherKind,
+                Teacher = TorchSharp.torch.tensor(Enumerable.Range(0, n).SelectMany(r => set.TeacherRow(r).ToArray()).ToArray(), [n, 3]),
             }).Total.item<float>();
         }
         double fromLogits = Value(logits), fromProbabilities = Value(probabilities);

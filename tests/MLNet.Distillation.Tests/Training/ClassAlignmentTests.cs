@@ -132,20 +132,20 @@ public class ClassAlignmentTests
     [Fact]
     public void A_decisive_confusion_gives_the_permutation()
     {
-        var labels = new long[] { 0, 0, 0, 1, 1, 1, 2, 2, 2 };
-        var teacher = OneHot([1, 1, 0, 2, 2, 2, 0, 0, 0], 3);       // class 0 → output 1 (2 of 3), 1 → 2, 2 → 0
+        var labels = Labels(0, 0, 0, 1, 1, 1, 2, 2, 2);
+        var teacher = Rows(OneHot([1, 1, 0, 2, 2, 2, 0, 0, 0], 3), 3);       // class 0 → output 1 (2 of 3), 1 → 2, 2 → 0
         var aligner = new ClassAligner(ClassAlignment.Auto, _ => { }, _ => { });
         aligner.Align(Column("T"), null, labels, teacher, 3);
         Assert.Equal([1, 2, 0], aligner.OrderOf("T")!);
-        Assert.Equal(OneHot([0, 0, 2, 1, 1, 1, 2, 2, 2], 3), teacher);
+        Assert.Equal(OneHot([0, 0, 2, 1, 1, 1, 2, 2, 2], 3), Values(teacher));
     }
 
     [Fact]
     public void A_weak_teacher_in_key_order_is_accepted_as_it_is()
     {
         // Class 2 is mostly predicted as 1 (no majority of its own), but no other order fits better than the key order.
-        var labels = new long[] { 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2 };
-        var teacher = OneHot([0, 0, 0, 1, 1, 1, 1, 0, 2, 1, 1, 2], 3);
+        var labels = Labels(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2);
+        var teacher = Rows(OneHot([0, 0, 0, 1, 1, 1, 1, 0, 2, 1, 1, 2], 3), 3);
         var aligner = new ClassAligner(ClassAlignment.Auto, _ => { }, _ => { });
         aligner.Align(Column("T"), null, labels, teacher, 3);
         Assert.Null(aligner.OrderOf("T"));
@@ -155,8 +155,8 @@ public class ClassAlignmentTests
     public void Evidence_that_points_away_from_the_key_order_without_deciding_is_refused()
     {
         // Classes 0 and 1 are each split between outputs 0 and 1, both leaning to the other one: a swap fits better, but no majority decides it.
-        var labels = new long[] { 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2 };
-        var teacher = OneHot([1, 1, 0, 2, 2, 0, 0, 1, 2, 2, 2, 2, 2, 2], 3);
+        var labels = Labels(0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2);
+        var teacher = Rows(OneHot([1, 1, 0, 2, 2, 0, 0, 1, 2, 2, 2, 2, 2, 2], 3), 3);
         var aligner = new ClassAligner(ClassAlignment.Auto, _ => { }, _ => { });
         var e = Assert.Throws<ArgumentException>(() => aligner.Align(Column("T"), null, labels, teacher, 3));
         Assert.Contains("do not decide how", e.Message);
@@ -166,12 +166,12 @@ public class ClassAlignmentTests
     [Fact]
     public void Off_trusts_the_key_order()
     {
-        var labels = new long[] { 0, 0, 0, 1, 1, 1 };
-        var teacher = OneHot([1, 1, 1, 0, 0, 0], 2);
+        var labels = Labels(0, 0, 0, 1, 1, 1);
+        var teacher = Rows(OneHot([1, 1, 1, 0, 0, 0], 2), 2);
         var aligner = new ClassAligner(ClassAlignment.Off, _ => { }, _ => { });
         aligner.Align(Column("T"), null, labels, teacher, 2);
         Assert.Null(aligner.OrderOf("T"));
-        Assert.Equal(OneHot([1, 1, 1, 0, 0, 0], 2), teacher);
+        Assert.Equal(OneHot([1, 1, 1, 0, 0, 0], 2), Values(teacher));
     }
 
     [Fact]
@@ -187,6 +187,22 @@ public class ClassAlignmentTests
     [InlineData("cat, dog")]
     public void Class_lists_parse_from_json_lists_id2label_objects_and_commas(string text)
         => Assert.Equal(["cat", "dog"], TeacherClassNames.Parse(text)!);
+
+    private static RowStore<int> Labels(params int[] labels)
+    {
+        var store = new RowStore<int>(1, labels.Length);
+        foreach (var label in labels) store.Append()[0] = label;
+        return store;
+    }
+
+    private static RowStore<float> Rows(float[] values, int k)
+    {
+        var store = new RowStore<float>(k, values.Length / k);
+        for (int r = 0; r < values.Length / k; r++) values.AsSpan(r * k, k).CopyTo(store.Append());
+        return store;
+    }
+
+    private static float[] Values(RowStore<float> store) => Enumerable.Range(0, store.Count).SelectMany(r => store[r].ToArray()).ToArray();
 
     private static float[] OneHot(int[] top, int k)
     {
