@@ -72,10 +72,15 @@ public class LabelTests
     {
         var ml = new MLContext(seed: 1);
         IDataView Split(string split) => ml.Data.LoadFromEnumerable(ml.Data.CreateEnumerable<WineRow>(WineSplit(ml, split), false)
-            .Select(r => make(((uint)Array.IndexOf(WineClasses, r.Label) + 1, r.Features))).ToList());
+            .Select(r => make(((uint)Array.IndexOf(WineClasses, r.Label), r.Features))).ToList());   // LoadFromEnumerable reads a [KeyType] field 0-based: value v is key v + 1
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        var options = Small();
+        options.ClassAlignment = ClassAlignment.Refuse;    // the keys are in the teacher's order: nothing may need aligning
         var model = ml.Transforms.Distill("TeacherLogits", "Features", WineTeacher)
-            .Append(ml.MulticlassClassification.Trainers.Student(Small()))
+            .Append(ml.MulticlassClassification.Trainers.Student(options))
             .Fit(Split("train"));
+        Assert.Contains(log, m => m.Contains("keys match teacher column 'TeacherLogits'"));
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(Split("test")));
         Assert.True(metrics.MicroAccuracy > 0.85, $"accuracy {metrics.MicroAccuracy}");
     }
