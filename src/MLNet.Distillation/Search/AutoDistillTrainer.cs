@@ -132,7 +132,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         var refitTime = refitWatch.Elapsed;
         var result = new AutoDistillResult(trials, winner.Name, winnerTrial.Epochs, seed, watch.Elapsed, refitTime, reason);
         Log(result.ToMarkdown());
-        var student = StudentTrainer.Build(_env, refitOptions, network, trainData, all.ClassCount, history, loss.Name, seed, watch.Elapsed);
+        var student = StudentTrainer.Build(_env, refitOptions, network, trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
         student.AutoDistill = result;
         return student;
     }

@@ -54,7 +54,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         try
         {
             var (network, history) = Train(_env, o, loss, train, validation, seed);
-            return Build(_env, o, network, trainData, all.ClassCount, history, loss.Name, seed, watch.Elapsed);
+            return Build(_env, o, network, trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
         }
         finally
         {
@@ -71,6 +71,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
         void Log(string message) => env.Info("Student", message);
         var train = TrainingSet.Load(trainData, o, aligner: aligner, log: Log);
+        if (trainData.Schema.GetColumnOrNull(o.LabelColumnName) is null && o.ClassNames is { } names && names.Length != train.ClassCount)
+            throw new ArgumentException($"StudentOptions.ClassNames lists {names.Length} names, but the teacher scores {train.ClassCount} classes. Name every teacher output, in its order.", nameof(o.ClassNames));
         aligner.Freeze();
         var validation = validationData is null ? null : TrainingSet.Load(validationData, o, train.ClassCount, train.FeatureCount, aligner, LoadingStage.ValidationRows, Log);
         return (train, validation);
@@ -121,12 +123,12 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
 
     /// <summary>Wraps trained weights into the ML.NET scoring chain.</summary>
     internal static StudentTransformer Build(IHostEnvironment env, StudentOptions o, StudentNetwork network, IDataView trainData, int classCount,
-        IReadOnlyList<EpochProgress> history, string lossName, int seed, TimeSpan elapsed)
+        IReadOnlyList<EpochProgress> history, string lossName, TimeSpan elapsed)
     {
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
         var labels = labelColumn is null
             ? o.ClassNames is { } names
-                ? (names.Length == classCount ? LabelKeyValues.FromNames(names) : throw new ArgumentException($"StudentOptions.ClassNames has {names.Length} names but the teacher scores {classCount} classes."))
+                ? LabelKeyValues.FromNames(names)
                 : LabelKeyValues.FromNames(Enumerable.Range(0, classCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, classCount);
         var ml = env.ToMLContext();

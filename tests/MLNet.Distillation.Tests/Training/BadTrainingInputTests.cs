@@ -26,4 +26,17 @@ public class BadTrainingInputTests
         Assert.Contains("DistillOptions.OutputColumns", e.Message);
         Assert.Equal(0, epochs);
     }
+
+    [Fact]
+    public void Class_names_of_the_wrong_count_without_a_label_column_are_refused_before_any_epoch()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Transforms.DropColumns("Label").Fit(TestData.WineSplit(ml, "train")).Transform(TestData.WineSplit(ml, "train"));
+        int epochs = 0;
+        var options = new StudentOptions { TeacherColumnName = "TeacherLogits", ClassNames = ["a", "b"], Epochs = 2, Progress = _ => epochs++ };
+        var e = Assert.Throws<ArgumentException>(() => ml.Transforms.Distill("TeacherLogits", "Features", TestData.WineTeacher)
+            .Append(ml.MulticlassClassification.Trainers.Student(options)).Fit(train));
+        Assert.Contains("StudentOptions.ClassNames lists 2 names, but the teacher scores 3 classes", e.Message);
+        Assert.Equal(0, epochs);
+    }
 }
