@@ -190,7 +190,7 @@ sealed class Bench
         _prep = _ml.Transforms.Conversion.MapValueToKey("Label", keyData: classes)
             .Append(_ml.Transforms.Distill("TeacherLogits", "Features", _teacherPath)).Fit(_ml.Data.LoadFromEnumerable(testRows));
         _test = _ml.Data.Cache(_prep.Transform(_ml.Data.LoadFromEnumerable(testRows)));
-        _testTeacher = ArgMax(_test, "TeacherLogits");
+        _testTeacher = TopClasses.Of(_test, "TeacherLogits");
         var labels = _ml.Data.CreateEnumerable<KeyRow>(_test, false).Select(r => (int)r.Label - 1).ToArray();
         TeacherAccuracy = _testTeacher.Zip(labels).Count(p => p.First == p.Second) / (double)labels.Length;
         TestRows = testRows.Count;
@@ -241,28 +241,12 @@ sealed class Bench
     private Run Score(StudentTransformer student, TimeSpan elapsed)
     {
         var scored = student.Transform(_test);
-        var predicted = ArgMax(scored, "Score");
+        var predicted = TopClasses.Of(scored, "Score");
         var labels = _ml.Data.CreateEnumerable<KeyRow>(scored, false).Select(r => (int)r.Label - 1).ToArray();
         return new Run(predicted.Zip(labels).Count(p => p.First == p.Second) / (double)labels.Length,
             predicted.Zip(_testTeacher).Count(p => p.First == p.Second) / (double)labels.Length, elapsed);
     }
 
-    private static int[] ArgMax(IDataView data, string column)
-    {
-        var result = new List<int>();
-        using var cursor = data.GetRowCursor([data.Schema[column]]);
-        var getter = cursor.GetGetter<VBuffer<float>>(data.Schema[column]);
-        VBuffer<float> v = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref v);
-            var values = v.GetValues();
-            int best = 0;
-            for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-            result.Add(best);
-        }
-        return result.ToArray();
-    }
 
     private sealed class KeyRow
     {

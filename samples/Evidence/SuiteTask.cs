@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Distillation;
+using MLNet.Distillation.Samples;
 using MLNet.Distillation.Search;
 using MLNet.Distillation.Students;
 using MLNet.Distillation.Training;
@@ -45,13 +46,13 @@ sealed class SuiteTask
         Train = _ml.Data.Cache(_prep.Transform(_trainFile));
         Validation = _ml.Data.Cache(_prep.Transform(Load("valid")));
         Test = _ml.Data.Cache(_prep.Transform(Load("test")));
-        _testTeacher = ArgMax(Test, "TeacherLogits");
+        _testTeacher = TopClasses.Of(Test, "TeacherLogits");
         _testLabels = Labels(Test);
-        var trainTeacher = ArgMax(Train, "TeacherLogits");
+        var trainTeacher = TopClasses.Of(Train, "TeacherLogits");
         TrainRows = trainTeacher.Length;
         TeacherTrainAccuracy = Accuracy(trainTeacher, Labels(Train));
         TeacherAccuracy = Accuracy(_testTeacher, _testLabels);
-        _ = ArgMax(Validation, "TeacherLogits");
+        _ = TopClasses.Of(Validation, "TeacherLogits");
         TeacherSeconds = watch.Elapsed.TotalSeconds;
         if (Info.Teacher.TestAccuracy is double expected && Math.Abs(expected - TeacherAccuracy) > 0.002)
             Console.WriteLine($"WARNING {Name}: the teacher's test accuracy through ONNX Runtime is {TeacherAccuracy:P2}, task.json says {expected:P2} (PyTorch).");
@@ -157,7 +158,7 @@ sealed class SuiteTask
 
     private Run Score(StudentTransformer student, TimeSpan elapsed)
     {
-        var predicted = ArgMax(student.Transform(Test), "Score");
+        var predicted = TopClasses.Of(student.Transform(Test), "Score");
         return new Run(Accuracy(predicted, _testLabels), Accuracy(predicted, _testTeacher), elapsed);
     }
 
@@ -177,22 +178,6 @@ sealed class SuiteTask
         return result.ToArray();
     }
 
-    private static int[] ArgMax(IDataView data, string column)
-    {
-        var result = new List<int>();
-        using var cursor = data.GetRowCursor([data.Schema[column]]);
-        var getter = cursor.GetGetter<VBuffer<float>>(data.Schema[column]);
-        VBuffer<float> v = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref v);
-            var values = v.DenseValues().ToArray();
-            int best = 0;
-            for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-            result.Add(best);
-        }
-        return result.ToArray();
-    }
 
     private sealed class SuiteRow
     {

@@ -42,7 +42,7 @@ var labelToKey = ml.Transforms.Conversion.MapValueToKey("Label", keyData: classe
 
 // The teacher on its own: its predictions on the test set.
 var teacherOnly = labelToKey.Append(ml.Transforms.Distill("TeacherLogits", "Features", teacherPath)).Fit(test);
-var teacherScores = Argmax(teacherOnly.Transform(test), "TeacherLogits");
+var teacherScores = TopClasses.Of(teacherOnly.Transform(test), "TeacherLogits");
 var testLabels = Labels(teacherOnly.Transform(test));
 double teacherAcc = Accuracy(teacherScores, testLabels);
 Console.WriteLine($"Teacher {Path.GetFileName(teacherPath)}: test accuracy {teacherAcc:P2} ({new FileInfo(teacherPath).Length / 1024} KiB).");
@@ -69,7 +69,7 @@ var results = new List<(string Setting, string Student, double Accuracy, double 
     var predictions = model.Transform(test);
     var metrics = ml.MulticlassClassification.Evaluate(predictions);
     var student = model.LastTransformer;
-    double agreement = Agreement(Argmax(predictions, "Score"), teacherScores);
+    double agreement = Agreement(TopClasses.Of(predictions, "Score"), teacherScores);
     results.Add((setting, name, metrics.MicroAccuracy, agreement, watch.Elapsed));
     Console.WriteLine($"  {setting,-22} {name,-34} accuracy {metrics.MicroAccuracy:P2}  agreement {agreement:P2}  ({watch.Elapsed.TotalSeconds:F0} s)");
     return (model, student);
@@ -107,7 +107,7 @@ ml.Model.Save(distilled, allLabels.Schema, modelPath);
 distilledStudent.ExportToOnnx(onnxPath);
 bool identical;
 using (var reloaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(modelPath, out _))   // dispose: ML.NET deletes its temp copy of the graph
-    identical = Argmax(reloaded.Transform(test), "Score").SequenceEqual(Argmax(distilled.Transform(test), "Score"));
+    identical = TopClasses.Of(reloaded.Transform(test), "Score").SequenceEqual(TopClasses.Of(distilled.Transform(test), "Score"));
 Console.WriteLine($"\nStudent: {distilledStudent.Network} MLP, {distilledStudent.ParameterCount:N0} parameters; ONNX file {new FileInfo(onnxPath).Length / 1024} KiB vs teacher {new FileInfo(teacherPath).Length / 1024} KiB.");
 Console.WriteLine($"Saved the ML.NET model to {modelPath} ({new FileInfo(modelPath).Length / 1024} KiB, no teacher inside) and the ONNX student to {onnxPath}.");
 Console.WriteLine($"Reloaded in a fresh MLContext: predictions {(identical ? "identical" : "DIFFERENT")} to the trained model.");
@@ -121,21 +121,6 @@ var reportFiles = report.Save(outputDir);
 Console.WriteLine($"Wrote {string.Join(", ", reportFiles.Select(Path.GetFileName))} to {outputDir} (report: {reportWatch.Elapsed.TotalSeconds:F0} s).");
 Console.WriteLine($"Done in {total.Elapsed.TotalSeconds:F0} s.");
 return identical ? 0 : 1;
-
-static int[] Argmax(IDataView data, string column)
-{
-    var result = new List<int>();
-    using var cursor = data.GetRowCursor([data.Schema[column]]);
-    var getter = cursor.GetGetter<VBuffer<float>>(data.Schema[column]);
-    VBuffer<float> v = default;
-    while (cursor.MoveNext())
-    {
-        getter(ref v);
-        var values = v.DenseValues().ToArray();
-        result.Add(Array.IndexOf(values, values.Max()));
-    }
-    return result.ToArray();
-}
 
 static int[] Labels(IDataView data)
 {
