@@ -17,6 +17,25 @@ internal sealed class BenchmarkOptions
     public bool Cache { get; private set; }
     /// <summary>Distill spends the thread budget on concurrent single-thread batches (its default) or on ONNX Runtime's pool, one batch at a time.</summary>
     public bool DistillUsesPool { get; private set; }
+    /// <summary>Mode: the quickstart student fit under TorchSharp thread settings, idle and loaded.</summary>
+    public bool StudentThreads { get; private set; }
+    public string[] ThreadSettings { get; private set; } = ["1", "2", "torch:default-spin", "auto"];
+    public string[] Conditions { get; private set; } = ["idle", "loaded"];
+    public int Epochs { get; private set; } = 30;
+    public int[] Hidden { get; private set; } = [64];
+    public int StudentBatch { get; private set; } = 128;
+    /// <summary>Child side of <see cref="StudentThreads"/>: one fit with this setting, reading this soft-label cache.</summary>
+    public string? StudentFit { get; private set; }
+    public string? SoftLabels { get; private set; }
+    /// <summary>Mode: peak RSS of a student fit above the process baseline at several row counts.</summary>
+    public bool Memory { get; private set; }
+    public int[] MemoryRows { get; private set; } = [60_000, 240_000, 960_000];
+    public string[] MemoryCounts { get; private set; } = ["known", "unknown"];
+    public int MemoryEpochs { get; private set; } = 2;
+    /// <summary>Child side of <see cref="Memory"/>: one fit on this many rows.</summary>
+    public int? MemoryFit { get; private set; }
+    /// <summary>Child side of <see cref="Memory"/>: print RSS twice a second and the trainer's log lines to stderr.</summary>
+    public bool MemoryTrace { get; private set; }
 
     public static BenchmarkOptions? Parse(string[] args)
     {
@@ -36,6 +55,20 @@ internal sealed class BenchmarkOptions
                 case "--teachers": o.Teachers = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
                 case "--profile": o.Profile = true; break;
                 case "--cache": o.Cache = true; break;
+                case "--student-threads": o.StudentThreads = true; break;
+                case "--settings": o.ThreadSettings = Next().Split(',').Select(t => t.Trim()).ToArray(); break;
+                case "--conditions": o.Conditions = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
+                case "--epochs": o.Epochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--hidden": o.Hidden = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--student-batch": o.StudentBatch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--student-fit": o.StudentFit = Next(); break;
+                case "--soft-labels": o.SoftLabels = Next(); break;
+                case "--memory": o.Memory = true; break;
+                case "--memory-rows": o.MemoryRows = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--memory-count": o.MemoryCounts = Next().Split(',').Select(s => s.Trim().ToLowerInvariant()).ToArray(); break;
+                case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--memory-fit": o.MemoryFit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--memory-trace": o.MemoryTrace = true; break;
                 case "--distill-threads":
                     o.DistillUsesPool = Next() switch
                     {
@@ -62,10 +95,35 @@ internal sealed class BenchmarkOptions
                           --teachers mlp,cnn    which teachers (default both)
                           --profile             instead of the comparison: time each stage of a Distill pass (read, ONNX Runtime, serve)
                           --cache               instead of the comparison: soft-label cache size, speed and accuracy per storage setting
+                          --student-threads     instead of the comparison: the quickstart's student fit (784-64-10, 30 epochs) timed
+                                                per TorchSharp thread setting, idle and under load, each fit in a fresh process;
+                                                --repeats N fits per setting, taking turns (use 3)
+                            --settings LIST     thread settings (default 1,2,torch:default-spin,auto): n = NumberOfThreads n,
+                                                torch = TorchSharp's default, auto = NumberOfThreads null (the library's rule);
+                                                OpenMP waits as the library sets it (PASSIVE) unless a suffix says
+                                                :default-spin (GNU OpenMP's own default: spin, then sleep), :active or :passive
+                            --conditions LIST   idle and/or loaded (default both; loaded pins one `yes > /dev/null` to each core)
+                            --epochs N, --hidden a,b, --student-batch N   the student (default 30, 64, 128)
+                          --memory              instead of the comparison: peak RSS of a student fit above the process baseline,
+                                                each size in a fresh process, against 1.25 × rows × (784 + 10 + 1) × 4 bytes
+                            --memory-rows LIST  generated rows per fit (default 60000,240000,960000)
+                            --memory-count LIST known and/or unknown: whether the data view knows its row count (default both)
+                            --memory-epochs N   epochs per fit (default 2); --hidden and --student-batch as above
+                            (one fit in this process, RSS over time on stderr: --memory-fit N --memory-count known --memory-trace)
                         """);
                     return null;
                 default: throw new ArgumentException($"Unknown option '{args[i]}' (see --help).");
             }
+        }
+        if (o.Conditions.Any(c => c is not ("idle" or "loaded"))) throw new ArgumentException("--conditions takes idle and/or loaded.");
+        if (o.MemoryRows.Any(r => r < 2_000) || o.MemoryEpochs < 1 || o.MemoryCounts.Any(c => c is not ("known" or "unknown")))
+            throw new ArgumentException("--memory-rows must be at least 2000, --memory-epochs positive, --memory-count known and/or unknown.");
+        if (o.Epochs < 1 || o.StudentBatch < 1 || o.Hidden.Any(h => h < 1)) throw new ArgumentException("--epochs, --hidden and --student-batch must be positive.");
+        foreach (var setting in o.ThreadSettings)
+        {
+            var parts = setting.Split(':');
+            if (parts.Length > 2 || (parts.Length == 2 && parts[1] is not ("passive" or "active" or "default-spin")) || (parts[0] is not ("torch" or "auto") && !(int.TryParse(parts[0], CultureInfo.InvariantCulture, out int n) && n > 0)))
+                throw new ArgumentException($"--settings: '{setting}' is not a thread setting; use a positive count, torch or auto, optionally followed by :passive, :active or :default-spin.");
         }
         if (o.Rows < 1 || o.Repeats < 1 || o.ApplyOnnxRows < 1 || o.BatchSizes.Length == 0 || o.BatchSizes.Any(b => b < 1))
             throw new ArgumentException("--rows, --repeats, --apply-onnx-rows and --batch-sizes must be positive.");

@@ -8,10 +8,36 @@ var options = BenchmarkOptions.Parse(args);
 if (options is null) return 1;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-Console.WriteLine($"MLNet.Distillation teacher benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+if (options.MemoryFit is int memoryRows)
+{
+    MemoryBenchmark.RunChild(options, memoryRows, options.MemoryCounts.Single());
+    return 0;
+}
+if (options.StudentFit is { } setting)
+{
+    StudentThreadsBenchmark.RunChild(options, setting, options.SoftLabels ?? throw new ArgumentException("--student-fit needs --soft-labels."));
+    return 0;
+}
+string mode = options.StudentThreads ? "student threads" : options.Memory ? "training memory" : "teacher";
+Console.WriteLine($"MLNet.Distillation {mode} benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}");
-Console.WriteLine($"settings: {options}");
+if (!options.StudentThreads && !options.Memory) Console.WriteLine($"settings: {options}");
 Console.WriteLine($"load average at start (1, 5, 15 min): {LoadAverage()}");
+
+if (options.Memory)
+{
+    MemoryBenchmark.Run(options);
+    Console.WriteLine($"\nload average at end (1, 5, 15 min): {LoadAverage()}");
+    return 0;
+}
+
+if (options.StudentThreads)
+{
+    using var folder = new TempFolder();
+    StudentThreadsBenchmark.Run(options, folder.Path);
+    Console.WriteLine($"\nload average at end (1, 5, 15 min): {LoadAverage()}");
+    return 0;
+}
 
 var data = BenchmarkData.Load(options);
 Console.WriteLine($"data: {data.Description}");

@@ -178,9 +178,10 @@ public sealed class StudentOptions
     /// <summary>
     /// TorchSharp intra-op threads during the fit. <c>null</c> (default): one thread, unless a step holds at least
     /// 200 million multiply-adds (batch size × Σ inputs × outputs over the layers), then one per 200 million, at most
-    /// one per core — small steps spend more on synchronising threads than they gain, and on a busy machine several
-    /// threads can make a fit ten times slower (measured in docs/performance.md). The count applies to the thread that
-    /// calls <c>Fit</c> and the previous setting is restored when the fit ends.
+    /// one per core — small steps spend more on synchronising threads than they gain (measured in
+    /// docs/performance.md). The count applies to the thread that calls <c>Fit</c> and the previous setting is restored
+    /// when the fit ends. Waiting OpenMP threads sleep rather than spin: the library sets <c>OMP_WAIT_POLICY=PASSIVE</c>
+    /// before libtorch loads unless the environment sets it (spinning threads made fits up to 20× slower on a busy machine).
     /// </summary>
     public int? NumberOfThreads { get; set; }
 

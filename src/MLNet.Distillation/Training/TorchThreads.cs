@@ -59,9 +59,10 @@ internal sealed class TorchThreads : IDisposable
 
     /// <summary>A phrase for the training log line.</summary>
     public string Describe(long workPerStep)
-        => Chosen
-            ? $"{Threads} TorchSharp thread{(Threads == 1 ? "" : "s")} (chosen for {workPerStep / 1e6:0.#}M multiply-adds per step on {Environment.ProcessorCount} cores)"
-            : $"{Threads} TorchSharp thread{(Threads == 1 ? "" : "s")} (StudentOptions.NumberOfThreads)";
+        => (Chosen
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Threads} TorchSharp thread{(Threads == 1 ? "" : "s")} (chosen for {workPerStep:N0} multiply-adds per step on {Environment.ProcessorCount} cores)")
+            : $"{Threads} TorchSharp thread{(Threads == 1 ? "" : "s")} (StudentOptions.NumberOfThreads)")
+           + (Threads > 1 ? $", OpenMP wait policy: {OpenMpWaitPolicy.Description}" : "");
 
     public void Dispose()
     {
