@@ -86,9 +86,11 @@ public class MultiSampleDropoutTests
         using var scope = NewDisposeScope();
         var setup = Build("basic");
         using var loss = DistillationLoss.MultiSampleDropout(DistillationLoss.CrossEntropy(), samples: 2, dropoutRate: 0.5);
-        double a = LossGoldens.Item(loss.Compute(setup.Context).Total), b = LossGoldens.Item(loss.Compute(setup.Context).Total);
-        Assert.True(double.IsFinite(a) && double.IsFinite(b));
-        Assert.NotEqual(a, b);
+        // TorchSharp's generator is process-wide and other tests seed it while this one runs, so two calls can draw the
+        // same masks; ten calls that all draw the same would mean the masks are not random at all.
+        var values = Enumerable.Range(0, 10).Select(_ => LossGoldens.Item(loss.Compute(setup.Context).Total)).ToArray();
+        Assert.All(values, v => Assert.True(double.IsFinite(v)));
+        Assert.True(values.Distinct().Count() > 1, $"ten training calls gave the same loss {values[0]}");
     }
 
     [Fact]
