@@ -87,6 +87,13 @@ internal static class Check
         return value;
     }
 
+    public static double UnitInterval(double value, string name, string what)
+    {
+        if (!(value >= 0 && value <= 1))
+            throw new ArgumentOutOfRangeException(name, value, $"{what} must lie in [0, 1].");
+        return value;
+    }
+
     public static double OpenUnit(double value, string name, string what)
     {
         if (!(value > 0 && value < 1))

@@ -19,12 +19,9 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
     /// <param name="minimumConfidence">A labelled row is distilled only when the teacher's top-class probability (at T = 1) is at least this (default 0: whenever it is right).</param>
     public TeacherCorrectedKdLoss(double temperature = 1.0, double alpha = 0.5, double minimumConfidence = 0)
     {
-        if (minimumConfidence is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(minimumConfidence), minimumConfidence, "The minimum confidence must lie in [0, 1].");
-        MinimumConfidence = minimumConfidence;
-        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be positive (typical values 1–8).");
-        if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must lie in [0, 1].");
-        Temperature = temperature;
-        Alpha = alpha;
+        Temperature = Check.Temperature(temperature, nameof(temperature));
+        Alpha = Check.UnitInterval(alpha, nameof(alpha), "Alpha");
+        MinimumConfidence = Check.UnitInterval(minimumConfidence, nameof(minimumConfidence), "The minimum confidence");
     }
 
     /// <summary>Temperature T.</summary>
@@ -48,12 +45,12 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
         var kl = KlPerRow(logPt, logPs) * (t * t);
         var labelled = c.LabelMask;
         var right = labelled.logical_and(logPt.argmax(1).eq(c.Labels));
-        if (MinimumConfidence > 0) right = right.logical_and(c.TeacherLogProbabilities(1.0).max(1).values.exp().ge(MinimumConfidence));
+        if (MinimumConfidence > 0) right = right.logical_and((t == 1.0 ? logPt : c.TeacherLogProbabilities(1.0)).max(1).values.exp().ge(MinimumConfidence));
         var lf = labelled.to_type(kl.dtype);
         var rf = right.to_type(kl.dtype);
         var kdWeight = rf * Alpha + (1 - lf);                 // α where the teacher is right, 0 where it is wrong, 1 without a label
         var ceWeight = rf * (1 - Alpha) + (lf - rf);          // 1 − α where the teacher is right, 1 where it is wrong
-        var ce = nn.functional.cross_entropy(c.StudentLogits, c.Labels.clamp_min(0), reduction: nn.Reduction.None);
+        var ce = CrossEntropyPerRow(c);
         long n = c.StudentLogits.shape[0];
         return new LossTerms()
             .Add("kd", (kl * kdWeight).sum() / n)
