@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Distillation.Progress;
 
 namespace MLNet.Distillation.Teachers;
 
@@ -12,14 +13,14 @@ internal sealed class CacheSourceView : IDataView
 {
     private readonly DistillDataView _view;
     private readonly SoftLabelCodec[] _codecs;
-    private readonly Func<Training.ProgressMeter> _meter;
+    private readonly Func<ProgressMeter> _meter;
     private long _rowsWritten;
 
     /// <param name="view">The teacher transform's view.</param>
     /// <param name="codecs">How each output is stored.</param>
     /// <param name="fingerprint">Stored as an annotation of the first column.</param>
     /// <param name="meter">Makes the progress meter of a pass: it counts and reports the rows and stops the pass when cancelled.</param>
-    public CacheSourceView(DistillDataView view, SoftLabelCodec[] codecs, TeacherFingerprint fingerprint, Func<Training.ProgressMeter> meter)
+    public CacheSourceView(DistillDataView view, SoftLabelCodec[] codecs, TeacherFingerprint fingerprint, Func<ProgressMeter> meter)
     {
         _view = view;
         _codecs = codecs;
@@ -53,7 +54,7 @@ internal sealed class CacheSourceView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
         => [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(CacheSourceView parent, BatchedTeacherCursor teacher, Training.ProgressMeter meter) : DataViewRowCursor
+    private sealed class Cursor(CacheSourceView parent, BatchedTeacherCursor teacher, ProgressMeter meter) : DataViewRowCursor
     {
         private readonly RowHasher _hasher = new();
         private readonly float[][] _served = parent._codecs.Select(c => new float[c.Size]).ToArray();

@@ -1,4 +1,5 @@
 using MLNet.Distillation.Losses;
+using MLNet.Distillation.Progress;
 
 namespace MLNet.Distillation.Teachers;
 
@@ -103,7 +104,7 @@ public sealed class DistillOptions
     /// Cancels a teacher pass: checked before each batch is scored and, while a soft-label cache is written, for every
     /// row. A cancelled pass throws <see cref="OperationCanceledException"/> to the reader and leaves no cache file (the
     /// file is written atomically: a cancelled write is discarded). A student fit's
-    /// <see cref="Training.StudentOptions.CancellationToken"/> also stops a cache being written for it. Default: none.
+    /// <c>StudentOptions.CancellationToken</c> also stops a cache being written for it. Default: none.
     /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
@@ -111,13 +112,13 @@ public sealed class DistillOptions
     /// Called while the soft-label cache is written (<see cref="CachePath"/>) — a whole teacher pass before the first row
     /// is served — when it starts, at least once a second, and when it ends, with rows done, rows/s and, when the data
     /// knows its row count, the time left; each report is also logged to <c>MLContext.Log</c>. Without a cache the
-    /// teacher runs as its rows are read, and the reader reports (a student fit: <see cref="Training.StudentOptions.LoadingProgress"/>).
+    /// teacher runs as its rows are read, and the reader reports (a student fit: <c>StudentOptions.LoadingProgress</c>).
     /// Default: none.
     /// </summary>
-    public Action<Training.LoadingProgress>? Progress { get; set; }
+    public Action<LoadingProgress>? Progress { get; set; }
 
     /// <summary>How often a running cache write reports (one second; tests shorten it).</summary>
-    internal TimeSpan ProgressInterval { get; set; } = Training.ProgressMeter.DefaultInterval;
+    internal TimeSpan ProgressInterval { get; set; } = ProgressMeter.DefaultInterval;
 
     internal DistillOptions Clone() => new()
     {

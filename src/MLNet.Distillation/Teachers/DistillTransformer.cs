@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.Distillation.Losses;
+using MLNet.Distillation.Progress;
 
 namespace MLNet.Distillation.Teachers;
 
@@ -76,7 +77,7 @@ public sealed class DistillTransformer : ITransformer, IDisposable
     internal CancellationToken CancellationToken => _options.CancellationToken;
 
     /// <summary>Where a teacher pass that writes the cache reports (<see cref="DistillOptions.Progress"/>) and how often.</summary>
-    internal (Action<Training.LoadingProgress>? Listener, TimeSpan Interval) Progress => (_options.Progress, _options.ProgressInterval);
+    internal (Action<LoadingProgress>? Listener, TimeSpan Interval) Progress => (_options.Progress, _options.ProgressInterval);
 
     internal void RecordScored(long rows)
     {

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Distillation.Progress;
 
 namespace MLNet.Distillation.Teachers;
 
@@ -57,10 +58,10 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // Cancelled and reported by the transform's own options and by the student fit that is reading (if any).
         var (listener, interval) = view.Parent.Progress;
-        var fit = Training.FitObserver.Current;
+        var fit = FitObserver.Current;
         var tokens = new[] { view.Parent.CancellationToken, fit?.Token ?? CancellationToken.None };
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(tokens);
-        void Report(Training.LoadingProgress p)
+        void Report(LoadingProgress p)
         {
             env.Info("Distill", p.ToString());
             listener?.Invoke(p);
@@ -68,7 +69,7 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
         }
         if (fit is not null && fit.Interval < interval) interval = fit.Interval;
         var source = new CacheSourceView(view, CreateCodecs(view.Outputs), fingerprint,
-            () => new Training.ProgressMeter(Training.LoadingStage.TeacherPass, view.Input.GetRowCount(), Report, cancel.Token, interval));
+            () => new ProgressMeter(LoadingStage.TeacherPass, view.Input.GetRowCount(), Report, cancel.Token, interval));
         try
         {
             AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)), WhatToDoWhenUnwritable);

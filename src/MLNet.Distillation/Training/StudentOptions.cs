@@ -1,3 +1,4 @@
+using MLNet.Distillation.Progress;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.Distillation.Progress;
 using MLNet.Distillation.Export;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.Distillation.Progress;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Teachers;
 

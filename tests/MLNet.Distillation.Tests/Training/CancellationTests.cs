@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.Distillation.Progress;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Search;
 using MLNet.Distillation.Teachers;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Distillation.Progress;
 using MLNet.Distillation.Teachers;
 using MLNet.Distillation.Training;
 using static MLNet.Distillation.Tests.TestData;

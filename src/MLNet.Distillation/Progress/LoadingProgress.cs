@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MLNet.Distillation.Training;
+namespace MLNet.Distillation.Progress;
 
 /// <summary>Which pass over the rows a <see cref="LoadingProgress"/> reports on.</summary>
 public enum LoadingStage
@@ -23,8 +23,8 @@ public enum LoadingStage
 
 /// <summary>
 /// How far a long pass over the data has come: reported when it starts, at least once a second while it runs, and when it
-/// ends — through <see cref="StudentOptions.LoadingProgress"/> (and <c>DistillOptions.Progress</c> for the teacher pass)
-/// and as a line in <c>MLContext.Log</c>, like <see cref="EpochProgress"/> for the epochs that follow.
+/// ends — through <c>StudentOptions.LoadingProgress</c> (and <c>DistillOptions.Progress</c> for the teacher pass)
+/// and as a line in <c>MLContext.Log</c>, like <c>EpochProgress</c> for the epochs that follow.
 /// </summary>
 public sealed record LoadingProgress
 {

@@ -1,10 +1,10 @@
-namespace MLNet.Distillation.Training;
+namespace MLNet.Distillation.Progress;
 
 /// <summary>
 /// The cancellation token and loading-progress listener of the student fit that is reading rows on this logical thread.
 /// A fit pulls its rows through the upstream pipeline, and a <c>Distill</c> transform with a soft-label cache runs its
 /// whole teacher pass inside that pull, before the first row arrives; through this ambient observer that pass stops
-/// when the fit is cancelled and reports to the fit's <see cref="StudentOptions.LoadingProgress"/>.
+/// when the fit is cancelled and reports to the fit's <c>StudentOptions.LoadingProgress</c>.
 /// </summary>
 internal sealed record FitObserver(CancellationToken Token, Action<LoadingProgress>? Progress, TimeSpan Interval)
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MLNet.Distillation.Training;
+namespace MLNet.Distillation.Progress;
 
 /// <summary>
 /// Counts the rows of one pass, stops it when a token is cancelled, and sends a <see cref="LoadingProgress"/> to its
