@@ -24,6 +24,27 @@ public abstract partial class DistillationLoss : IDisposable
     /// <summary>Whether the loss reads teacher outputs (false for cross-entropy, GCE, etc.).</summary>
     public virtual bool RequiresTeacher => true;
 
+    /// <summary>
+    /// The tasks this loss is made for (default: multiclass classification only); a trainer refuses a loss for any other
+    /// task, naming the losses that fit.
+    /// </summary>
+    public virtual IReadOnlyCollection<DistillationTask> Tasks => [DistillationTask.MulticlassClassification];
+
+    /// <summary>
+    /// With several teachers kept separate: false (default) computes the loss once per teacher and sums the terms with the
+    /// teachers' weights; true computes it once, with every teacher in <see cref="LossContext.Teachers"/> (for losses that
+    /// give the teachers different roles, such as the tolerant/tough pair).
+    /// </summary>
+    public virtual bool UsesAllTeachers => false;
+
+    /// <summary>
+    /// Regression only: whether the student's output goes through a sigmoid to predict a value in [0, 1] (true, for losses
+    /// such as the Bernoulli KL whose targets lie in [0, 1]; targets and teacher are then given raw, not standardised), or
+    /// is the prediction itself (false, default; targets and teacher are standardised for training and the exported
+    /// student undoes it).
+    /// </summary>
+    public virtual bool PredictsThroughSigmoid => false;
+
     /// <summary>Extra heads this loss needs on the student; prediction always uses the main head.</summary>
     public virtual IEnumerable<StudentHead> ExtraHeads => [];
 
@@ -110,6 +131,16 @@ public sealed class CompositeLoss : DistillationLoss
 
     /// <inheritdoc />
     public override bool RequiresTeacher => _parts.Any(p => p.RequiresTeacher);
+
+    /// <inheritdoc />
+    public override IReadOnlyCollection<DistillationTask> Tasks
+        => _parts.Select(p => (IEnumerable<DistillationTask>)p.Tasks).Aggregate((a, b) => a.Intersect(b)).ToArray();
+
+    /// <inheritdoc />
+    public override bool UsesAllTeachers => _parts.Any(p => p.UsesAllTeachers);
+
+    /// <inheritdoc />
+    public override bool PredictsThroughSigmoid => _parts.Any(p => p.PredictsThroughSigmoid);
 
     /// <inheritdoc />
     public override IEnumerable<StudentHead> ExtraHeads => _parts.SelectMany(p => p.ExtraHeads).DistinctBy(h => h.Name);

@@ -18,11 +18,34 @@ public enum TeacherOutputKind
 /// </summary>
 public sealed class LossContext
 {
-    /// <summary>Student logits from the main head, shape [B, K].</summary>
+    /// <summary>
+    /// Student outputs from the main head, shape [B, C]: K logits (multiclass), one logit (binary), k values in standardised
+    /// units (regression; see <see cref="Targets"/>), one score (ranking).
+    /// </summary>
     public required Tensor StudentLogits { get; init; }
 
-    /// <summary>Teacher outputs for the batch, shape [B, K], or <c>null</c> when training without a teacher.</summary>
+    /// <summary>
+    /// Teacher outputs for the batch, shape [B, C] like <see cref="StudentLogits"/>, or <c>null</c> when training without a
+    /// teacher. The trainer puts them in the student's form first: binary teachers as one logit per row (whatever they
+    /// emit: one logit, two logits, a probability), regression teachers in the same standardised units as the targets.
+    /// </summary>
     public Tensor? Teacher { get; init; }
+
+    /// <summary>The task of the batch; a loss may refuse tasks it was not made for (see <see cref="DistillationLoss.Tasks"/>).</summary>
+    public DistillationTask Task { get; init; } = DistillationTask.MulticlassClassification;
+
+    /// <summary>
+    /// Real-valued labels, float32 [B, C], for the tasks that have them: binary 0/1 [B, 1]; regression [B, k], standardised
+    /// (minus the training rows' mean, over their standard deviation) unless the loss asks for raw targets; ranking relevance
+    /// grades [B, 1]. Zero on rows without a label (<see cref="LabelMask"/> tells which); null for multiclass.
+    /// </summary>
+    public Tensor? Targets { get; init; }
+
+    /// <summary>
+    /// Ranking only: int64 [B], the group (query) of each row numbered 0..G−1 within the batch; the rows of a group are
+    /// contiguous and a batch holds whole groups. Null for the other tasks.
+    /// </summary>
+    public Tensor? GroupIds { get; init; }
 
     /// <summary>Whether <see cref="Teacher"/> holds logits or probabilities.</summary>
     public TeacherOutputKind TeacherKind { get; init; } = TeacherOutputKind.Logits;
@@ -33,7 +56,10 @@ public sealed class LossContext
     /// <summary>Weights of <see cref="Teachers"/> (same length), summing to one.</summary>
     public IReadOnlyList<double> TeacherWeights { get; init; } = [];
 
-    /// <summary>Class indices, int64 [B]; <c>-1</c> marks a row without a label.</summary>
+    /// <summary>
+    /// Class indices, int64 [B]; <c>-1</c> marks a row without a label. Multiclass: the class; binary: 0 or 1; regression and
+    /// ranking: 0 on rows with a label (their values are in <see cref="Targets"/>).
+    /// </summary>
     public required Tensor Labels { get; init; }
 
     /// <summary>Student input features [B, F], for losses that look at the inputs.</summary>
@@ -93,7 +119,7 @@ public sealed class LossContext
     /// </summary>
     public LossContext WithStudentLogits(Tensor studentLogits) => new()
     {
-        StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Teachers = Teachers,
+        StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Task = Task, Targets = Targets, GroupIds = GroupIds, Teachers = Teachers,
         TeacherWeights = TeacherWeights, Labels = Labels, Features = Features, Penultimate = Penultimate,
         MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, Epoch = Epoch, TotalEpochs = TotalEpochs,
         Step = Step, Training = Training,

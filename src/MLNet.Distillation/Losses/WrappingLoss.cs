@@ -20,6 +20,15 @@ public abstract class WrappingLoss : DistillationLoss
     public override bool RequiresTeacher => Inner.RequiresTeacher;
 
     /// <inheritdoc />
+    public override IReadOnlyCollection<DistillationTask> Tasks => Inner.Tasks;
+
+    /// <inheritdoc />
+    public override bool UsesAllTeachers => Inner.UsesAllTeachers;
+
+    /// <inheritdoc />
+    public override bool PredictsThroughSigmoid => Inner.PredictsThroughSigmoid;
+
+    /// <inheritdoc />
     public override IEnumerable<StudentHead> ExtraHeads => Inner.ExtraHeads;
 
     /// <inheritdoc />
