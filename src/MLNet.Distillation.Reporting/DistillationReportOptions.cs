@@ -1,0 +1,58 @@
+using MLNet.Distillation.Teachers;
+
+namespace MLNet.Distillation.Reporting;
+
+/// <summary>Options of <see cref="DistillationReport.Create(Microsoft.ML.MLContext, string, Microsoft.ML.ITransformer, Microsoft.ML.IDataView, DistillationReportOptions?)"/>.</summary>
+public sealed class DistillationReportOptions
+{
+    /// <summary>
+    /// Label column of the test data after the student model's transform (default "Label"): a key column in the student's
+    /// class order, or text/numbers matching the student's class names. Rows with a missing or unknown label, or no such
+    /// column at all, count only for agreement and KL.
+    /// </summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// How the teacher reads the test data, as for <c>mlContext.Transforms.Distill</c> (input columns, input shapes, output
+    /// kind). <c>null</c> (default): a single-input teacher fed the student's feature column. The report uses the teacher's
+    /// first output (or the first entry of <see cref="DistillOptions.OutputColumns"/>); its model path is the one passed to <c>Create</c>.
+    /// </summary>
+    public DistillOptions? Teacher { get; set; }
+
+    /// <summary>Equal-width confidence bins for the reliability diagrams and the expected calibration error (default 15, as in Guo et al. 2017).</summary>
+    public int CalibrationBins { get; set; } = 15;
+
+    /// <summary>Time the teacher and the student (default true). Without it the report has no latency or throughput numbers.</summary>
+    public bool MeasureLatency { get; set; } = true;
+
+    /// <summary>Untimed single-row calls before the timed ones (default 50).</summary>
+    public int WarmupCalls { get; set; } = 50;
+
+    /// <summary>Timed single-row calls per model and runtime; the p50 and p95 come from these (default 500).</summary>
+    public int LatencyCalls { get; set; } = 500;
+
+    /// <summary>Rows per call in the throughput run (default 256).</summary>
+    public int ThroughputBatchSize { get; set; } = 256;
+
+    /// <summary>Rows scored in the throughput run per model and runtime (default 4096).</summary>
+    public int ThroughputRows { get; set; } = 4096;
+
+    /// <summary>
+    /// ONNX Runtime intra-op threads of both timed sessions (default 1): per-core latency and throughput, as a server that
+    /// scores concurrent requests one per core sees them, and steadier than multi-threaded single-row calls, whose time
+    /// depends on how fast idle worker threads wake. <c>null</c>: ONNX Runtime's default (one per physical core), for the
+    /// latency of one request on an otherwise idle machine. Timings run on the CPU.
+    /// </summary>
+    public int? IntraOpNumThreads { get; set; } = 1;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("DistillationReportOptions.LabelColumnName must name a column (default \"Label\").");
+        if (CalibrationBins < 1) throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, "DistillationReportOptions.CalibrationBins must be at least 1 (typical: 10 or 15).");
+        if (WarmupCalls < 0) throw new ArgumentOutOfRangeException(nameof(WarmupCalls), WarmupCalls, "DistillationReportOptions.WarmupCalls cannot be negative.");
+        if (LatencyCalls < 1) throw new ArgumentOutOfRangeException(nameof(LatencyCalls), LatencyCalls, "DistillationReportOptions.LatencyCalls must be at least 1 (typical: 200–1000).");
+        if (ThroughputBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(ThroughputBatchSize), ThroughputBatchSize, "DistillationReportOptions.ThroughputBatchSize must be at least 1 (typical: 64–1024).");
+        if (IntraOpNumThreads is int t && t < 1) throw new ArgumentOutOfRangeException(nameof(IntraOpNumThreads), t, "DistillationReportOptions.IntraOpNumThreads must be at least 1 (or null for ONNX Runtime's default).");
+        if (ThroughputRows < 1) throw new ArgumentOutOfRangeException(nameof(ThroughputRows), ThroughputRows, "DistillationReportOptions.ThroughputRows must be at least 1.");
+    }
+}
