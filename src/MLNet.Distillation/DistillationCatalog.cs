@@ -49,31 +49,40 @@ public static partial class DistillationCatalog
 {
     /// <summary>
     /// Trains a small TorchSharp MLP student, distilled from a teacher column when <paramref name="teacherColumnName"/>
-    /// is set (Hinton KD, T=4, α=0.9) or from the labels alone when it is null (the from-scratch baseline).
+    /// is set (the default distillation: <c>DistillationLoss.TeacherCorrected(1, 0)</c>, see docs/results.md) or from the
+    /// labels alone when it is null (the from-scratch baseline).
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog (<c>mlContext.MulticlassClassification.Trainers</c>).</param>
     /// <param name="teacherColumnName">Column written by <c>Transforms.Distill</c>, or null to train from scratch.</param>
     /// <param name="labelColumnName">Key-typed label column (default "Label"); rows with a missing label learn from the teacher alone.</param>
     /// <param name="featureColumnName">Float vector feature column (default "Features").</param>
     /// <param name="hiddenLayers">Hidden widths (default [128]).</param>
-    /// <param name="epochs">Passes over the data (default 20).</param>
-    /// <param name="learningRate">Peak learning rate (default 1e-3, cosine schedule).</param>
+    /// <param name="epochs">Passes over the data; null (default) uses <see cref="Training.StudentOptions.Epochs"/>'s rule: 20, or more until the fit makes 6,000 steps.</param>
+    /// <param name="learningRate">Peak learning rate (default 1e-3, stable-then-decay schedule).</param>
     /// <param name="batchSize">Rows per step (default 128).</param>
     /// <param name="seed">Seed; null derives one from the MLContext seed.</param>
     public static StudentTrainer Student(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string? teacherColumnName = null, string labelColumnName = "Label", string featureColumnName = "Features",
-        int[]? hiddenLayers = null, int epochs = 20, double learningRate = 1e-3, int batchSize = 128, int? seed = null)
-        => catalog.Student(new Training.StudentOptions
+        int[]? hiddenLayers = null, int? epochs = null, double learningRate = 1e-3, int batchSize = 128, int? seed = null)
+        => catalog.Student(PlainOptions(teacherColumnName, labelColumnName, featureColumnName, hiddenLayers, epochs, learningRate, batchSize, seed));
+
+    /// <summary>The options of the plain-parameter overloads; <c>Epochs</c> is set only when given, so that the default step rule applies otherwise.</summary>
+    private static Training.StudentOptions PlainOptions(string? teacherColumnName, string labelColumnName, string featureColumnName,
+        int[]? hiddenLayers, int? epochs, double learningRate, int batchSize, int? seed)
+    {
+        var options = new Training.StudentOptions
         {
             TeacherColumnName = teacherColumnName,
             LabelColumnName = labelColumnName,
             FeatureColumnName = featureColumnName,
             HiddenLayers = hiddenLayers ?? [128],
-            Epochs = epochs,
             LearningRate = learningRate,
             BatchSize = batchSize,
             Seed = seed,
-        });
+        };
+        if (epochs is int e) options.Epochs = e;
+        return options;
+    }
 
     /// <summary>Trains a student with every setting of <see cref="Training.StudentOptions"/>: loss, architecture, optimiser, schedule, validation, early stopping, progress.</summary>
     /// <param name="catalog">The multiclass trainers catalog (<c>mlContext.MulticlassClassification.Trainers</c>).</param>

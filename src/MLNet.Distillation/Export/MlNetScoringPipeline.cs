@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;
 
 namespace MLNet.Distillation.Export;
@@ -17,7 +18,7 @@ namespace MLNet.Distillation.Export;
 /// <list type="number">
 /// <item><c>ApplyOnnxModel</c>: the student graph gives its probabilities (with the class names as slot names) and the
 /// index of its predicted class as a one-float vector, NaN for a row whose features are not finite
-/// (<see cref="StudentOnnxExporter.ToScoringOnnx"/>);</item>
+/// (<see cref="StudentOnnxExporter.ToScoringOnnx(StudentNetwork, string, IReadOnlyList{string}, string, string)"/>);</item>
 /// <item>a stock linear regression with one weight, fitted on two points, reads that vector and writes its scalar
 /// <c>Score</c>, <c>w·index + b</c>. Its K outputs for the K indices are computed once here, checked to be distinct, and become
 /// the keys of the next step — so nothing depends on the regression being an identity, only on it being deterministic;</item>
@@ -35,47 +36,94 @@ internal static class MlNetScoringPipeline
     internal const string ClassCodeColumn = "__StudentClassIndex";
     private const string DecodedColumn = "Score";
 
+    /// <summary>Column of a binary, regression or ranking student's prediction, before it becomes the scalar (or vector) <c>Score</c>.</summary>
+    internal const string ValueColumn = "__StudentValue";
+
     /// <summary>
     /// Builds the fitted scoring chain around the student's ONNX graph. The chain is saved to memory and loaded back, so
     /// that ML.NET owns the temporary copy of the graph its <c>OnnxTransformer</c> needs, and deletes it when the chain is
-    /// disposed — by the caller, or at the latest when the process exits (<see cref="DisposeAtExit"/>).
+    /// disposed — by the caller, or at the latest when the process exits (<see cref="DisposeAtExit"/>). The columns it
+    /// adds are those of ML.NET's own trainers of the task, so that the task's stock evaluator reads them:
+    /// <list type="bullet">
+    /// <item>multiclass: <c>Score</c> (probabilities, with the class names as slot names) and the key <c>PredictedLabel</c>;</item>
+    /// <item>binary: <c>Score</c> (the logit), <c>Probability</c> (a fixed Platt calibrator with slope −1: the sigmoid) and the
+    /// Boolean <c>PredictedLabel</c> (an <c>Expression</c>: the logit is positive);</item>
+    /// <item>regression with one output and ranking: the scalar <c>Score</c>; regression with k outputs: <c>Score</c>, a vector of k.</item>
+    /// </list>
     /// </summary>
-    public static ITransformer Build(MLContext ml, StudentNetwork network, string featureColumn, IDataView schemaSource, LabelKeyValues labels,
+    public static ITransformer Build(MLContext ml, StudentNetwork network, string featureColumn, IDataView schemaSource, LabelKeyValues? labels,
         string scoreColumn, string predictedLabelColumn)
     {
         var watch = Stopwatch.StartNew();
         int k = network.NumClasses;
-        var onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, labels.Names, ProbabilitiesColumn, ClassCodeColumn);
-        var (decoder, codes) = FitIndexDecoder(ml, k);
+        byte[] onnx;
+        Action<Action<Func<IDataView, ITransformer>>, string> parts;
+        if (network.Task == DistillationTask.MulticlassClassification)
+        {
+            var keys = labels ?? throw new ArgumentNullException(nameof(labels), "A multiclass student's scoring chain needs the label's key values.");
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, keys.Names, ProbabilitiesColumn, ClassCodeColumn);
+            var (decoder, codes) = FitIndexDecoder(ml, k);
+            parts = (add, file) =>
+            {
+                add(data => ml.Transforms.ApplyOnnxModel([ProbabilitiesColumn, ClassCodeColumn], [featureColumn], file).Fit(data));
+                add(_ => decoder);
+                add(data => keys.KeyTransformer(ml, data, DecodedColumn, codes, predictedLabelColumn));
+                add(data => ml.Transforms.CopyColumns(scoreColumn, ProbabilitiesColumn).Fit(data));
+                add(data => Drop(ml, data, ProbabilitiesColumn, ClassCodeColumn));
+            };
+        }
+        else if (k > 1)
+        {
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, 1, 0);
+            parts = (add, file) =>
+            {
+                add(data => ml.Transforms.ApplyOnnxModel([ValueColumn], [featureColumn], file).Fit(data));
+                add(data => ml.Transforms.CopyColumns(scoreColumn, ValueColumn).Fit(data));
+                add(data => Drop(ml, data, ValueColumn));
+            };
+        }
+        else
+        {
+            var (decoder, weight, bias) = FitDecoder(ml, ValueColumn);
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, weight, bias);
+            parts = (add, file) =>
+            {
+                add(data => ml.Transforms.ApplyOnnxModel([ValueColumn], [featureColumn], file).Fit(data));
+                add(_ => decoder);
+                if (scoreColumn != DecodedColumn) add(data => ml.Transforms.CopyColumns(scoreColumn, DecodedColumn).Fit(data));
+                if (network.Task == DistillationTask.BinaryClassification)
+                {
+                    add(data => ml.BinaryClassification.Calibrators.Platt(slope: -1, offset: 0, scoreColumnName: scoreColumn).Fit(data));
+                    add(data => ml.Transforms.Expression(predictedLabelColumn, "logit => logit > 0", scoreColumn).Fit(data));
+                }
+                add(data => Drop(ml, data, ValueColumn));
+            };
+        }
 
         var onnxFile = Path.Combine(ml.TempFilePath, $"mlnet-distillation-student-{Guid.NewGuid():N}.onnx");
         using var saved = new MemoryStream();
-        var parts = new List<ITransformer>();
+        var fitted = new List<ITransformer>();
         try
         {
             File.WriteAllBytes(onnxFile, onnx);
             IDataView data = schemaSource;
-            void Add(ITransformer t) { parts.Add(t); data = t.Transform(data); }
-
-            Add(ml.Transforms.ApplyOnnxModel([ProbabilitiesColumn, ClassCodeColumn], [featureColumn], onnxFile).Fit(data));
-            Add(decoder);
-            Add(labels.KeyTransformer(ml, data, DecodedColumn, codes, predictedLabelColumn));
-            Add(ml.Transforms.CopyColumns(scoreColumn, ProbabilitiesColumn).Fit(data));
-            var drop = new[] { ProbabilitiesColumn, ClassCodeColumn };
-            Add(ml.Transforms.DropColumns(drop.Where(c => data.Schema.GetColumnOrNull(c) is not null).ToArray()).Fit(data));
-            ml.Model.Save(new TransformerChain<ITransformer>(parts.ToArray()), schemaSource.Schema, saved);
+            parts(fit => { var t = fit(data); fitted.Add(t); data = t.Transform(data); }, onnxFile);
+            ml.Model.Save(new TransformerChain<ITransformer>(fitted.ToArray()), schemaSource.Schema, saved);
         }
         finally
         {
-            foreach (var part in parts) (part as IDisposable)?.Dispose();
+            foreach (var part in fitted) (part as IDisposable)?.Dispose();
             File.Delete(onnxFile);
         }
         saved.Position = 0;
         var loaded = ml.Model.Load(saved, out _);
         DisposeAtExit.RegisterParts(loaded);
-        ml.Info("Student", $"Built the ML.NET scoring chain for {k} classes ({saved.Length / 1024.0:N0} KiB saved, student graph {onnx.Length / 1024.0:N0} KiB) in {watch.Elapsed.TotalMilliseconds:N0} ms.");
+        ml.Info("Student", $"Built the ML.NET scoring chain for {(network.Task == DistillationTask.MulticlassClassification ? $"{k} classes" : $"a {network.Task} student with {k} output(s)")} ({saved.Length / 1024.0:N0} KiB saved, student graph {onnx.Length / 1024.0:N0} KiB) in {watch.Elapsed.TotalMilliseconds:N0} ms.");
         return loaded;
     }
+
+    private static ITransformer Drop(MLContext ml, IDataView data, params string[] columns)
+        => ml.Transforms.DropColumns(columns.Where(c => data.Schema.GetColumnOrNull(c) is not null).ToArray()).Fit(data);
 
     private sealed class IndexRow
     {
@@ -88,23 +136,42 @@ internal static class MlNetScoringPipeline
         public float Score { get; set; }
     }
 
+    private static SchemaDefinition IndexSchema(string column)
+    {
+        var schema = SchemaDefinition.Create(typeof(IndexRow));
+        schema[nameof(IndexRow.Index)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1);
+        schema[nameof(IndexRow.Index)].ColumnName = column;
+        return schema;
+    }
+
+    /// <summary>
+    /// Fits the stock one-weight linear regression that reads a one-value vector column <paramref name="column"/> and
+    /// writes the scalar <c>Score</c> = <c>w·x + b</c>; returns it with its weight and bias (checked finite, w ≠ 0).
+    /// </summary>
+    private static (RegressionPredictionTransformer<LinearRegressionModelParameters> Decoder, float Weight, float Bias) FitDecoder(MLContext ml, string column)
+    {
+        var points = ml.Data.LoadFromEnumerable(new[] { new IndexRow { Index = [0f], Target = 0f }, new IndexRow { Index = [1f], Target = 1f } }, IndexSchema(column));
+        var decoder = ml.Regression.Trainers.OnlineGradientDescent(new OnlineGradientDescentTrainer.Options
+        {
+            FeatureColumnName = column,
+            LabelColumnName = nameof(IndexRow.Target),
+            NumberOfIterations = 1,
+            Shuffle = false,
+        }).Fit(points);
+        float w = decoder.Model.Weights[0], b = decoder.Model.Bias;
+        if (!float.IsFinite(w) || w == 0 || !float.IsFinite(b))
+            throw new InvalidOperationException($"Could not build the ML.NET scoring chain: the one-weight linear model that makes the scalar Score has weight {w} and bias {b}.");
+        return (decoder, w, b);
+    }
+
     /// <summary>
     /// Fits the one-weight regression that reads the class index vector, and returns it with the code it gives each class
     /// index 0..K−1 (checked distinct).
     /// </summary>
     private static (ITransformer Decoder, float[] Codes) FitIndexDecoder(MLContext ml, int k)
     {
-        var schema = SchemaDefinition.Create(typeof(IndexRow));
-        schema[nameof(IndexRow.Index)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1);
-        schema[nameof(IndexRow.Index)].ColumnName = ClassCodeColumn;
-        var points = ml.Data.LoadFromEnumerable(new[] { new IndexRow { Index = [0f], Target = 0f }, new IndexRow { Index = [1f], Target = 1f } }, schema);
-        var decoder = ml.Regression.Trainers.OnlineGradientDescent(new OnlineGradientDescentTrainer.Options
-        {
-            FeatureColumnName = ClassCodeColumn,
-            LabelColumnName = nameof(IndexRow.Target),
-            NumberOfIterations = 1,
-            Shuffle = false,
-        }).Fit(points);
+        var schema = IndexSchema(ClassCodeColumn);
+        var (decoder, _, _) = FitDecoder(ml, ClassCodeColumn);
 
         var indices = ml.Data.LoadFromEnumerable(Enumerable.Range(0, k).Select(i => new IndexRow { Index = [i] }), schema);
         var codes = ml.Data.CreateEnumerable<Decoded>(decoder.Transform(indices), reuseRowObject: false).Select(d => d.Score).ToArray();

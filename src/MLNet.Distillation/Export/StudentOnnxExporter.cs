@@ -1,12 +1,18 @@
+using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;
 
 namespace MLNet.Distillation.Export;
 
 /// <summary>
-/// Compiles a <see cref="StudentNetwork"/> into an ONNX graph (opset 13, dynamic batch axis):
-/// input <c>features</c> float [batch, F] → outputs <c>logits</c> [batch, K], <c>probabilities</c> [batch, K]
-/// (softmax) and <c>predicted_class</c> int64 [batch] (zero-based argmax). A row whose features are not all finite gets
-/// NaN logits and probabilities (<see cref="GuardedLogits"/>).
+/// Compiles a <see cref="StudentNetwork"/> into an ONNX graph (opset 13, dynamic batch axis), input <c>features</c> float
+/// [batch, F], outputs by task:
+/// <list type="bullet">
+/// <item>multiclass: <c>logits</c> [batch, K], <c>probabilities</c> [batch, K] (softmax) and <c>predicted_class</c> int64 [batch] (zero-based argmax);</item>
+/// <item>binary: <c>logit</c> [batch, 1], <c>probability</c> [batch, 1] (sigmoid) and <c>predicted_label</c> int64 [batch] (1 where the logit is positive);</item>
+/// <item>regression: <c>score</c> [batch, k], the predicted values (in the targets' units);</item>
+/// <item>ranking: <c>score</c> [batch, 1].</item>
+/// </list>
+/// A row whose features are not all finite gets NaN outputs (<see cref="GuardedLogits"/>).
 /// </summary>
 public static class StudentOnnxExporter
 {
@@ -18,6 +24,14 @@ public static class StudentOnnxExporter
     public const string ProbabilitiesOutput = "probabilities";
     /// <summary>Output with the zero-based predicted class index (meaningless for a row whose probabilities are NaN).</summary>
     public const string PredictedClassOutput = "predicted_class";
+    /// <summary>Binary: output with the logit of the positive class.</summary>
+    public const string LogitOutput = "logit";
+    /// <summary>Binary: output with the probability of the positive class.</summary>
+    public const string ProbabilityOutput = "probability";
+    /// <summary>Binary: output with the predicted label, 1 (positive) or 0.</summary>
+    public const string PredictedLabelOutput = "predicted_label";
+    /// <summary>Regression and ranking: output with the predicted values or the score.</summary>
+    public const string ScoreOutput = "score";
 
     /// <summary>
     /// Serialises the student as an ONNX model. A row whose features are not all finite (NaN or ±∞) gets NaN logits and
@@ -32,13 +46,36 @@ public static class StudentOnnxExporter
     {
         var g = NewGraph(network, inputName);
         int k = network.NumClasses;
-        var (logits, guard) = GuardedLogits(g, network, inputName);
-        g.AddNode("Softmax", [logits], ProbabilitiesOutput, ("axis", 1L));
-        g.AddNode("ArgMax", [logits], PredictedClassOutput, ("axis", 1L), ("keepdims", 0L));
-        g.AddOutput(ProbabilitiesOutput, OnnxElementType.Float, [null, k]);
-        g.AddOutput(LogitsOutput, OnnxElementType.Float, [null, k]);
-        g.AddOutput(PredictedClassOutput, OnnxElementType.Int64, [null]);
-        AddMetadata(g, network, classNames);
+        switch (network.Task)
+        {
+            case DistillationTask.MulticlassClassification:
+            {
+                var (logits, _) = GuardedLogits(g, network, inputName, LogitsOutput);
+                g.AddNode("Softmax", [logits], ProbabilitiesOutput, ("axis", 1L));
+                g.AddNode("ArgMax", [logits], PredictedClassOutput, ("axis", 1L), ("keepdims", 0L));
+                g.AddOutput(ProbabilitiesOutput, OnnxElementType.Float, [null, k]);
+                g.AddOutput(LogitsOutput, OnnxElementType.Float, [null, k]);
+                g.AddOutput(PredictedClassOutput, OnnxElementType.Int64, [null]);
+                break;
+            }
+            case DistillationTask.BinaryClassification:
+            {
+                var (logit, _) = GuardedLogits(g, network, inputName, LogitOutput);
+                g.AddNode("Sigmoid", [logit], ProbabilityOutput);
+                var positive = g.AddNode("Greater", [logit, g.AddConstant("zero", [0f], 1)], "positive");
+                var label = g.AddNode("Cast", [positive], "predicted_label_2d", ("to", (long)OnnxElementType.Int64));
+                g.AddNode("Reshape", [label, g.AddConstant("flat_shape", [-1L], 1)], PredictedLabelOutput);
+                g.AddOutput(LogitOutput, OnnxElementType.Float, [null, 1]);
+                g.AddOutput(ProbabilityOutput, OnnxElementType.Float, [null, 1]);
+                g.AddOutput(PredictedLabelOutput, OnnxElementType.Int64, [null]);
+                break;
+            }
+            default:
+                Prediction(g, network, inputName, ScoreOutput);
+                g.AddOutput(ScoreOutput, OnnxElementType.Float, [null, k]);
+                break;
+        }
+        AddMetadata(g, network, network.Task == DistillationTask.MulticlassClassification ? classNames : null);
         return g.ToBytes();
     }
 
@@ -66,7 +103,7 @@ public static class StudentOnnxExporter
         var g = NewGraph(network, inputName);
         g.RecordGraphHash = true;
         var flat = g.AddConstant("flat_shape", [-1L], 1);
-        var (logits, guard) = GuardedLogits(g, network, inputName);
+        var (logits, guard) = GuardedLogits(g, network, inputName, LogitsOutput);
         g.AddNode("Softmax", [logits], "probabilities_2d", ("axis", 1L));
         g.AddNode("Reshape", ["probabilities_2d", flat], probabilitiesName);
         g.AddNode("ArgMax", [logits], "arg_max", ("axis", 1L), ("keepdims", 1L));
@@ -84,6 +121,39 @@ public static class StudentOnnxExporter
         return g.ToBytes();
     }
 
+    /// <summary>
+    /// The graph inside the ML.NET scoring chain of a binary, regression or ranking student: <paramref name="valueName"/>
+    /// float [C] per row. With one output (binary logit, one regression value, ranking score) it holds
+    /// <c>(value − <paramref name="decoderBias"/>) / <paramref name="decoderWeight"/></c>, so that the chain's one-weight
+    /// linear model, which turns the one-value vector into the scalar <c>Score</c> as <c>w·x + b</c>, gives back the value
+    /// itself (to a float rounding); with several regression outputs it holds the values. NaN for a row whose features
+    /// are not all finite. The metadata records the SHA-256 of the graph, which <c>mlContext.Model.LoadStudent</c> checks.
+    /// </summary>
+    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, string valueName, float decoderWeight, float decoderBias)
+    {
+        var g = NewGraph(network, inputName);
+        g.RecordGraphHash = true;
+        int k = network.NumClasses;
+        var value = Prediction(g, network, inputName, "prediction");
+        if (k == 1)
+        {
+            var shifted = g.AddNode("Sub", [value, g.AddConstant("decoder_bias", [decoderBias], 1)], "decoder_shifted");
+            value = g.AddNode("Div", [shifted, g.AddConstant("decoder_weight", [decoderWeight], 1)], "decoder_input");
+        }
+        g.AddNode("Reshape", [value, g.AddConstant("flat_shape", [-1L], 1)], valueName);
+        g.AddOutput(valueName, OnnxElementType.Float, [k]);
+        AddMetadata(g, network, null);
+        return g.ToBytes();
+    }
+
+    /// <summary>The prediction of a binary (logit), regression (values, through a sigmoid when the network says so) or ranking (score) student, [batch, C].</summary>
+    private static string Prediction(OnnxGraphBuilder g, StudentNetwork network, string inputName, string name)
+    {
+        if (!network.OutputsThroughSigmoid) return GuardedLogits(g, network, inputName, name).Logits;
+        var (raw, _) = GuardedLogits(g, network, inputName, "raw_output");
+        return g.AddNode("Sigmoid", [raw], name);
+    }
+
     private const string OnnxMlDomain = "ai.onnx.ml";
 
     private static OnnxGraphBuilder NewGraph(StudentNetwork network, string inputName)
@@ -95,14 +165,14 @@ public static class StudentOnnxExporter
 
     /// <summary>
     /// Adds the layers (feature standardisation folded into the first) and returns the logits, [batch, K], named
-    /// <see cref="LogitsOutput"/>, with the guard [batch, 1]: <c>Σ 0·h</c> over the first layer's pre-activations h, which is 0,
+    /// <paramref name="outputName"/>, with the guard [batch, 1]: <c>Σ 0·h</c> over the first layer's pre-activations h, which is 0,
     /// or NaN when any feature is NaN or ±∞ (such a feature makes every h non-finite: NaN·w, ±∞·w and 0·∞ are not finite),
     /// computed as one <c>MatMul</c> of h with a zero column.
     /// The guard is added to every logit, so such a row has NaN logits even where a ReLU or a saturating tanh would have
     /// turned its first layer back into finite numbers — and so never a confident class. The constants are <c>Constant</c>
     /// nodes, not initializers, so that the graph's parameter count stays the network's.
     /// </summary>
-    private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName)
+    private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string outputName)
     {
         string x = inputName, guard = "";
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
@@ -119,13 +189,14 @@ public static class StudentOnnxExporter
                 guard = g.AddNode("MatMul", [x, g.AddConstant("zero_column", new float[l.Outputs], l.Outputs, 1)], "not_finite_guard");
             if (!last) x = Activation(g, network.Activation, x, $"layer{i}.act");
         }
-        return (g.AddNode("Add", [x, guard], LogitsOutput), guard);
+        return (g.AddNode("Add", [x, guard], outputName), guard);
     }
 
     private static void AddMetadata(OnnxGraphBuilder g, StudentNetwork network, IReadOnlyList<string>? classNames)
     {
         g.AddMetadata("architecture", network.ToString());
         g.AddMetadata("activation", network.Activation.ToString());
+        g.AddMetadata("task", network.Task.ToString());
         if (classNames is not null) g.AddMetadata("class_names", string.Join("\n", classNames));
     }
 

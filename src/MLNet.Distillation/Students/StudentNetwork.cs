@@ -1,3 +1,5 @@
+using MLNet.Distillation.Losses;
+
 namespace MLNet.Distillation.Students;
 
 /// <summary>Activation between the hidden layers of an MLP student.</summary>
@@ -32,7 +34,10 @@ public sealed class StudentNetwork
     /// <param name="activation">Activation after every hidden layer.</param>
     /// <param name="featureMean">Per-feature mean subtracted first, or null for none.</param>
     /// <param name="featureScale">Per-feature factor applied after the mean, or null for none.</param>
-    public StudentNetwork(int inputSize, IReadOnlyList<DenseLayer> layers, StudentActivation activation, float[]? featureMean, float[]? featureScale)
+    /// <param name="task">What the outputs mean (default multiclass: one logit per class).</param>
+    /// <param name="outputsThroughSigmoid">Regression only: the prediction is the sigmoid of the output layer (a loss whose targets lie in [0, 1]).</param>
+    public StudentNetwork(int inputSize, IReadOnlyList<DenseLayer> layers, StudentActivation activation, float[]? featureMean, float[]? featureScale,
+        DistillationTask task = DistillationTask.MulticlassClassification, bool outputsThroughSigmoid = false)
     {
         if (layers.Count == 0) throw new ArgumentException("A student needs at least its output layer.", nameof(layers));
         int width = inputSize;
@@ -44,8 +49,14 @@ public sealed class StudentNetwork
         }
         if ((featureMean is null) != (featureScale is null) || (featureMean is not null && (featureMean.Length != inputSize || featureScale!.Length != inputSize)))
             throw new ArgumentException("Feature mean and scale must both be given, with one value per input feature, or both be null.");
+        if (task == DistillationTask.BinaryClassification && width != 1 || task == DistillationTask.Ranking && width != 1)
+            throw new ArgumentException($"A {task} student has one output (a logit or a score), not {width}.", nameof(layers));
+        if (outputsThroughSigmoid && task != DistillationTask.Regression)
+            throw new ArgumentException("Only a regression student predicts through a sigmoid.", nameof(outputsThroughSigmoid));
         InputSize = inputSize;
         Layers = layers;
+        Task = task;
+        OutputsThroughSigmoid = outputsThroughSigmoid;
         Activation = activation;
         FeatureMean = featureMean;
         FeatureScale = featureScale;
@@ -66,7 +77,13 @@ public sealed class StudentNetwork
     /// <summary>Factor (1/std) applied to each centred feature (null: no standardisation).</summary>
     public float[]? FeatureScale { get; }
 
-    /// <summary>Number of classes (width of the output layer).</summary>
+    /// <summary>What the outputs mean: class logits (multiclass), one logit (binary), the predicted values (regression), one score (ranking).</summary>
+    public DistillationTask Task { get; }
+
+    /// <summary>Regression only: whether the prediction is the sigmoid of the output layer rather than the output layer itself.</summary>
+    public bool OutputsThroughSigmoid { get; }
+
+    /// <summary>Width of the output layer: the classes (multiclass), 1 (binary, ranking) or the outputs (regression).</summary>
     public int NumClasses => Layers[^1].Outputs;
 
     /// <summary>Trainable parameters (weights and biases).</summary>

@@ -6,9 +6,10 @@ using MLNet.Distillation.Training;
 namespace MLNet.Distillation.Students;
 
 /// <summary>
-/// A trained student. Scores like any ML.NET multiclass model — <c>Score</c> (class probabilities) and
-/// <c>PredictedLabel</c> (same key type and key values as the training label) — through a chain of stock ML.NET
-/// transformers around the student's ONNX graph. <c>mlContext.Model.Save</c> writes that chain, so a saved student
+/// A trained student. Scores like ML.NET's own models of its task (<see cref="Task"/>) — multiclass: <c>Score</c> (class
+/// probabilities) and <c>PredictedLabel</c> (same key type and key values as the training label); binary: <c>Score</c>
+/// (logit), <c>Probability</c> and <c>PredictedLabel</c> (Boolean); regression: <c>Score</c> (a vector for several
+/// outputs); ranking: <c>Score</c> — through a chain of stock ML.NET transformers around the student's ONNX graph. <c>mlContext.Model.Save</c> writes that chain, so a saved student
 /// loads with plain <c>mlContext.Model.Load</c> in any app that has ML.NET and ONNX Runtime (no TorchSharp, no teacher).
 /// Dispose it (or the pipeline's <c>TransformerChain</c>, which disposes its parts) to free the ONNX Runtime session and
 /// delete the temporary copy of the graph that ML.NET keeps in <c>MLContext.TempFilePath</c>; what is left undisposed is
@@ -30,10 +31,13 @@ public sealed class StudentTransformer : ITransformer, IDisposable
         TrainingTime = trainingTime;
     }
 
+    /// <summary>The task the student was trained for.</summary>
+    public Losses.DistillationTask Task => Network.Task;
+
     /// <summary>The trained weights (framework-independent).</summary>
     public StudentNetwork Network { get; }
 
-    /// <summary>Class names in key order (the label's key values).</summary>
+    /// <summary>Class names in key order (the label's key values); binary: "False", "True"; empty for regression and ranking.</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>The feature column the student reads.</summary>
@@ -58,9 +62,11 @@ public sealed class StudentTransformer : ITransformer, IDisposable
     public long OnnxSizeBytes => StudentOnnxExporter.ToOnnx(Network, StudentOnnxExporter.InputName, ClassNames).LongLength;
 
     /// <summary>
-    /// Writes the student as a standalone ONNX model (atomically): input <c>features</c> float [batch, F]; outputs
-    /// <c>probabilities</c> [batch, K], <c>logits</c> [batch, K] and <c>predicted_class</c> int64 [batch]; class names in the
-    /// model metadata (<c>class_names</c>).
+    /// Writes the student as a standalone ONNX model (atomically): input <c>features</c> float [batch, F]; outputs by task
+    /// (<see cref="StudentOnnxExporter"/>) — multiclass: <c>probabilities</c> [batch, K], <c>logits</c> [batch, K] and
+    /// <c>predicted_class</c> int64 [batch], class names in the model metadata (<c>class_names</c>); binary: <c>logit</c>,
+    /// <c>probability</c> [batch, 1] and <c>predicted_label</c> int64 [batch]; regression: <c>score</c> [batch, k]; ranking:
+    /// <c>score</c> [batch, 1].
     /// </summary>
     /// <param name="path">Destination .onnx file.</param>
     public void ExportToOnnx(string path) => StudentOnnxExporter.Save(Network, path, StudentOnnxExporter.InputName, ClassNames);

@@ -3,8 +3,11 @@ using static TorchSharp.torch;
 
 namespace MLNet.Distillation.Training;
 
-/// <summary>One batch as tensors: features, labels (int64, -1 = missing), the teacher outputs and each separate teacher's.</summary>
-internal readonly record struct Batch(Tensor Features, Tensor Labels, Tensor? Teacher, Tensor[] SeparateTeachers);
+/// <summary>
+/// One batch as tensors: features, labels (int64, -1 = missing), real-valued targets (binary, regression, ranking), group
+/// numbers 0..G−1 within the batch (ranking), the teacher outputs and each separate teacher's.
+/// </summary>
+internal readonly record struct Batch(Tensor Features, Tensor Labels, Tensor? Targets, Tensor? GroupIds, Tensor? Teacher, Tensor[] SeparateTeachers);
 
 /// <summary>
 /// The tensors a batch is assembled in, allocated once for <c>capacity</c> rows and refilled for every batch: the rows'
@@ -17,9 +20,12 @@ internal sealed class BatchTensors : IDisposable
     private readonly TrainingSet _set;
     private readonly Tensor _features;
     private readonly Tensor _labels;
+    private readonly Tensor? _targets;
+    private readonly Tensor? _groups;
     private readonly Tensor? _teacher;
     private readonly Tensor[] _separate;
     private readonly long[] _labelBuffer;
+    private readonly long[] _groupBuffer;
 
     public BatchTensors(TrainingSet set, int capacity)
     {
@@ -27,9 +33,12 @@ internal sealed class BatchTensors : IDisposable
         Capacity = capacity;
         _features = empty(capacity, set.FeatureCount);
         _labels = empty([capacity], ScalarType.Int64);
+        _targets = set.HasTargets ? empty(capacity, set.ClassCount) : null;
+        _groups = set.HasGroups ? empty([capacity], ScalarType.Int64) : null;
         _teacher = set.HasTeacher ? empty(capacity, set.ClassCount) : null;
         _separate = Enumerable.Range(0, set.SeparateTeacherCount).Select(_ => empty(capacity, set.ClassCount)).ToArray();
         _labelBuffer = new long[capacity];
+        _groupBuffer = set.HasGroups ? new long[capacity] : [];
     }
 
     public int Capacity { get; }
@@ -45,11 +54,14 @@ internal sealed class BatchTensors : IDisposable
         _set.CopyFeatures(rows, Floats(_features));
         _set.CopyLabels(rows, _labelBuffer);
         _labelBuffer.AsSpan(0, count).CopyTo(MemoryMarshal.Cast<byte, long>(_labels.bytes));
+        if (_targets is not null) _set.CopyTargets(rows, Floats(_targets));
+        if (_groups is not null) NumberGroups(rows);
         if (_teacher is not null) _set.CopyTeacher(rows, Floats(_teacher));
         for (int i = 0; i < _separate.Length; i++) _set.CopySeparateTeacher(i, rows, Floats(_separate[i]));
         return count == Capacity
-            ? new Batch(_features, _labels, _teacher, _separate)
-            : new Batch(First(_features, count), First(_labels, count), _teacher is null ? null : First(_teacher, count), _separate.Select(t => First(t, count)).ToArray());
+            ? new Batch(_features, _labels, _targets, _groups, _teacher, _separate)
+            : new Batch(First(_features, count), First(_labels, count), Optional(_targets, count), Optional(_groups, count), Optional(_teacher, count),
+                _separate.Select(t => First(t, count)).ToArray());
     }
 
     /// <summary>Fills a batch with the consecutive rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1.</summary>
@@ -60,7 +72,26 @@ internal sealed class BatchTensors : IDisposable
         return Fill(rows);
     }
 
+    /// <summary>
+    /// Numbers the batch's groups 0, 1, … in the order they appear; the rows of a group must be contiguous (the batch plan
+    /// of a ranking fit makes them so), because the ranking losses compare the rows of each run of equal numbers.
+    /// </summary>
+    private void NumberGroups(ReadOnlySpan<int> rows)
+    {
+        int previous = -1;
+        long current = -1;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int g = _set.Group(rows[i]);
+            if (g != previous) { current++; previous = g; }
+            _groupBuffer[i] = current;
+        }
+        _groupBuffer.AsSpan(0, rows.Length).CopyTo(MemoryMarshal.Cast<byte, long>(_groups!.bytes));
+    }
+
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+
+    private static Tensor? Optional(Tensor? t, int count) => t is null ? null : First(t, count);
 
     private static Tensor First(Tensor t, int count) => t.narrow(0, 0, count);
 
@@ -68,6 +99,8 @@ internal sealed class BatchTensors : IDisposable
     {
         _features.Dispose();
         _labels.Dispose();
+        _targets?.Dispose();
+        _groups?.Dispose();
         _teacher?.Dispose();
         foreach (var t in _separate) t.Dispose();
     }

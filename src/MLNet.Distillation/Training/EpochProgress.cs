@@ -27,11 +27,23 @@ public sealed record EpochProgress
     /// <summary>Log-loss on labelled validation rows (NaN without them).</summary>
     public double ValidationLogLoss { get; init; } = double.NaN;
 
-    /// <summary>Top-1 agreement with the teacher on validation rows (NaN without teacher or validation rows).</summary>
+    /// <summary>
+    /// Agreement with the teacher on validation rows (NaN without teacher or validation rows): the share of rows with the
+    /// teacher's top class (classification), or of pairs in a group ordered as the teacher orders them (ranking).
+    /// </summary>
     public double ValidationTeacherAgreement { get; init; } = double.NaN;
 
     /// <summary>Mean KL(teacher ‖ student) at T=1 on validation rows (NaN without teacher or validation rows).</summary>
     public double ValidationTeacherKl { get; init; } = double.NaN;
+
+    /// <summary>Regression: root-mean-square error against the labels of the validation rows, in the targets' units, over all outputs (NaN otherwise).</summary>
+    public double ValidationRmse { get; init; } = double.NaN;
+
+    /// <summary>Regression: root-mean-square distance to the teacher's outputs on the validation rows, in the targets' units (NaN otherwise).</summary>
+    public double ValidationTeacherRmse { get; init; } = double.NaN;
+
+    /// <summary>Ranking: mean NDCG@10 over the validation groups whose rows all have a label (gain 2^grade − 1; NaN otherwise).</summary>
+    public double ValidationNdcg { get; init; } = double.NaN;
 
     /// <summary>Wall time of the epoch.</summary>
     public TimeSpan Elapsed { get; init; }
@@ -57,6 +69,9 @@ public sealed record EpochProgress
         if (!double.IsNaN(TrainAccuracy)) parts.Add($"train acc {TrainAccuracy.ToString("P2", inv)}");
         if (!double.IsNaN(ValidationAccuracy)) parts.Add($"val acc {ValidationAccuracy.ToString("P2", inv)}");
         if (!double.IsNaN(ValidationLogLoss)) parts.Add($"val logloss {ValidationLogLoss.ToString("F4", inv)}");
+        if (!double.IsNaN(ValidationRmse)) parts.Add($"val rmse {ValidationRmse.ToString("G4", inv)}");
+        if (!double.IsNaN(ValidationTeacherRmse)) parts.Add($"val teacher rmse {ValidationTeacherRmse.ToString("G4", inv)}");
+        if (!double.IsNaN(ValidationNdcg)) parts.Add($"val ndcg@10 {ValidationNdcg.ToString("F4", inv)}");
         if (!double.IsNaN(ValidationTeacherAgreement)) parts.Add($"val agreement {ValidationTeacherAgreement.ToString("P2", inv)}");
         if (TeacherTime > TimeSpan.Zero) parts.Add($"teacher {TeacherTime.TotalSeconds.ToString("F1", inv)}s / student {StudentTime.TotalSeconds.ToString("F1", inv)}s");
         if (TeacherHackingSuspected) parts.Add("teacher hacking suspected");

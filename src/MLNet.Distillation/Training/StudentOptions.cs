@@ -32,7 +32,10 @@ public enum LearningRateSchedule
 /// <summary>What early stopping and best-epoch selection watch on the validation rows.</summary>
 public enum EarlyStoppingMetric
 {
-    /// <summary>Accuracy against the labels (needs labelled validation rows; falls back to agreement).</summary>
+    /// <summary>
+    /// The task's main metric against the labels: accuracy (classification), RMSE (regression, lower is better) or NDCG@10
+    /// (ranking); needs labelled validation rows and falls back to agreement with the teacher.
+    /// </summary>
     Accuracy,
     /// <summary>Log-loss against the labels (lower is better).</summary>
     LogLoss,
@@ -40,7 +43,10 @@ public enum EarlyStoppingMetric
     TeacherAgreement,
 }
 
-/// <summary>Options of <c>mlContext.MulticlassClassification.Trainers.Student(...)</c>.</summary>
+/// <summary>
+/// Options of the student trainers: <c>mlContext.MulticlassClassification.Trainers.Student(...)</c>,
+/// <c>BinaryClassification.Trainers.Student(...)</c>, <c>Regression.Trainers.Student(...)</c> and <c>Ranking.Trainers.Student(...)</c>.
+/// </summary>
 public sealed class StudentOptions
 {
     /// <summary>Float vector column the student reads (default "Features").</summary>
@@ -105,7 +111,14 @@ public sealed class StudentOptions
     /// <summary>Epochs of linear learning-rate warm-up (default 0).</summary>
     public int WarmupEpochs { get; set; }
 
-    /// <summary>Rows per optimisation step (default 128).</summary>
+    /// <summary>
+    /// Ranking students only: the column naming each row's group — the query whose documents the student ranks against
+    /// each other — a key or integer column (default "GroupId", as ML.NET's ranking trainers and evaluator). Rows of a
+    /// group need not be contiguous; a batch holds whole groups.
+    /// </summary>
+    public string RowGroupColumnName { get; set; } = "GroupId";
+
+    /// <summary>Rows per optimisation step (default 128; for ranking, whole groups of about that many rows).</summary>
     public int BatchSize { get; set; } = 128;
 
     /// <summary>

@@ -10,22 +10,29 @@ using MLNet.Distillation.Students;
 namespace MLNet.Distillation.Training;
 
 /// <summary>
-/// Trains a TorchSharp MLP student on features, hard labels and (optionally) a teacher column, and returns a
-/// <see cref="StudentTransformer"/> that scores like any ML.NET multiclass model (<c>Score</c>, <c>PredictedLabel</c>).
-/// Created by <c>mlContext.MulticlassClassification.Trainers.Student(...)</c>.
+/// Trains a TorchSharp MLP student on features, labels and (optionally) a teacher column, and returns a
+/// <see cref="StudentTransformer"/> that scores like ML.NET's own models of the task. Created by
+/// <c>mlContext.MulticlassClassification.Trainers.Student(...)</c> (<c>Score</c>, <c>PredictedLabel</c>),
+/// <c>BinaryClassification.Trainers.Student(...)</c> (<c>Score</c>, <c>Probability</c>, <c>PredictedLabel</c>),
+/// <c>Regression.Trainers.Student(...)</c> and <c>Ranking.Trainers.Student(...)</c> (<c>Score</c>). One training loop
+/// serves every task; the task decides the output width, how labels and teacher are read and which losses apply.
 /// </summary>
 public sealed class StudentTrainer : IEstimator<StudentTransformer>
 {
     private readonly IHostEnvironment _env;
     private readonly StudentOptions _options;
 
-    internal StudentTrainer(IHostEnvironment env, StudentOptions options)
+    internal StudentTrainer(IHostEnvironment env, StudentOptions options, DistillationTask task = DistillationTask.MulticlassClassification)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        Validate(options, task);
         _env = env;
         _options = options.Clone();
+        Task = task;
     }
+
+    /// <summary>The task this trainer's students learn.</summary>
+    public DistillationTask Task { get; }
 
     /// <summary>The options this trainer was created with (a copy).</summary>
     public StudentOptions Options => _options.Clone();
@@ -42,20 +49,20 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var watch = Stopwatch.StartNew();
         var o = _options;
         int seed = o.Seed ?? _env.Register("Student").Rand.Next();
-        var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData);
-        TrainingSet train = all;
-        TrainingSet? validation = loadedValidation;
-        if (validation is null && o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
-
         bool ownLoss = o.Loss is null;
-        var loss = o.Loss ?? DefaultLoss(o);
-        if (ownLoss && loss.RequiresTeacher)
-            _env.Info("Student", $"StudentOptions.Loss is not set: distilling with the default {loss.Name} — {DefaultDistillationReason}. " +
-                "For the textbook Hinton KD set Loss = DistillationLoss.Hinton(4, 0.9).");
+        var loss = o.Loss ?? DefaultLoss(o, Task);
         try
         {
+            CheckTask(loss, Task);
+            if (ownLoss && TrainingSet.TeacherColumns(o).Length > 0)
+                _env.Info("Student", $"StudentOptions.Loss is not set: distilling with the default {loss.Name} — {DefaultDistillationReason}. " +
+                    $"To distil labelled rows too, {DistilLabelledRowsHint(Task)}.");
+            var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData, Task, loss.PredictsThroughSigmoid);
+            TrainingSet train = all;
+            TrainingSet? validation = loadedValidation;
+            if (validation is null && o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
             var (network, history) = Train(_env, o, loss, train, validation, seed);
-            return Build(_env, o, network, trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
+            return Build(_env, o, ForTask(network, all, loss), trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
         }
         finally
         {
@@ -67,20 +74,70 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     /// Reads the training rows (and the validation rows, when given) into memory, with the teacher columns put into the
     /// label's key order (<see cref="StudentOptions.ClassAlignment"/>) — decided on the training rows, before any step.
     /// </summary>
-    internal static (TrainingSet Train, TrainingSet? Validation) LoadAligned(IHostEnvironment env, StudentOptions o, IDataView trainData, IDataView? validationData)
+    internal static (TrainingSet Train, TrainingSet? Validation) LoadAligned(IHostEnvironment env, StudentOptions o, IDataView trainData, IDataView? validationData,
+        DistillationTask task = DistillationTask.MulticlassClassification, bool rawTargets = false)
     {
         var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
         void Log(string message) => env.Info("Student", message);
-        var train = TrainingSet.Load(trainData, o, aligner: aligner, log: Log);
+        var train = TrainingSet.Load(trainData, o, task, null, aligner, LoadingStage.TrainingRows, Log, rawTargets);
         if (trainData.Schema.GetColumnOrNull(o.LabelColumnName) is null && o.ClassNames is { } names && names.Length != train.ClassCount)
             throw new ArgumentException($"StudentOptions.ClassNames lists {names.Length} names, but the teacher scores {train.ClassCount} classes. Name every teacher output, in its order.", nameof(o.ClassNames));
         aligner.Freeze();
-        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, train.ClassCount, train.FeatureCount, aligner, LoadingStage.ValidationRows, Log);
+        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, task, train, aligner, LoadingStage.ValidationRows, Log, rawTargets);
         return (train, validation);
     }
 
-    internal static DistillationLoss DefaultLoss(StudentOptions o)
-        => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DefaultDistillation();
+    /// <summary>
+    /// The loss of a fit without <see cref="StudentOptions.Loss"/>: the task's default distillation (with a teacher
+    /// column), or its label loss (without one). The binary, regression and ranking defaults learn from the labels alone
+    /// when there is no teacher, so they serve both.
+    /// </summary>
+    internal static DistillationLoss DefaultLoss(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification) => task switch
+    {
+        DistillationTask.BinaryClassification => DistillationLoss.BinaryKd(DefaultTemperature, DefaultAlpha),
+        DistillationTask.Regression => DistillationLoss.RegressionKd(DefaultAlpha),
+        DistillationTask.Ranking => DistillationLoss.RankingKd(DefaultTemperature, DefaultAlpha),
+        _ => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DefaultDistillation(),
+    };
+
+    private static string DistilLabelledRowsHint(DistillationTask task) => task switch
+    {
+        DistillationTask.BinaryClassification => "set Loss = DistillationLoss.BinaryKd(1, 0.5)",
+        DistillationTask.Regression => "set Loss = DistillationLoss.RegressionKd(0.5) or DistillationLoss.TeacherBounded()",
+        DistillationTask.Ranking => "set Loss = DistillationLoss.RankingKd(1, 0.5) or DistillationLoss.MarginMse()",
+        _ => "set Loss = DistillationLoss.TeacherCorrected(1, 0.5) (or the textbook Hinton KD, DistillationLoss.Hinton(4, 0.9))",
+    };
+
+    /// <summary>Refuses a loss made for other tasks, naming those it is for.</summary>
+    internal static void CheckTask(DistillationLoss loss, DistillationTask task)
+    {
+        if (loss.Tasks.Contains(task)) return;
+        throw new ArgumentException($"Loss '{loss.Name}' is made for {(loss.Tasks.Count == 0 ? "no single task (its parts disagree)" : string.Join(", ", loss.Tasks))}, not {task}. " +
+            task switch
+            {
+                DistillationTask.BinaryClassification => "For a binary student use DistillationLoss.BinaryKd(...).",
+                DistillationTask.Regression => "For a regression student use DistillationLoss.RegressionKd(...), TeacherBounded(...), TolerantTough(...) or BernoulliKl(...).",
+                DistillationTask.Ranking => "For a ranking student use DistillationLoss.RankingKd(...), ListNet(), ListwiseKl(...), MarginMse() or RankNet().",
+                _ => "For a multiclass student use DistillationLoss.TeacherCorrected(...), Hinton(...), CrossEntropy() or the other multiclass losses.",
+            }, nameof(StudentOptions.Loss));
+    }
+
+    /// <summary>
+    /// The trained network as the task's student: regression outputs put back into the targets' units (the
+    /// standardisation folded into the last layer), the task and the sigmoid recorded for export.
+    /// </summary>
+    internal static StudentNetwork ForTask(StudentNetwork network, TrainingSet set, DistillationLoss loss)
+    {
+        var layers = network.Layers.ToList();
+        if (set.Scaling is { } scaling)
+        {
+            var last = layers[^1];
+            var (w, b) = scaling.Fold(last.Weights, last.Bias, last.Inputs);
+            layers[^1] = last with { Weights = w, Bias = b };
+        }
+        return new StudentNetwork(network.InputSize, layers, network.Activation, network.FeatureMean, network.FeatureScale, set.Task,
+            set.Task == DistillationTask.Regression && loss.PredictsThroughSigmoid);
+    }
 
     /// <summary>The loss of a student with a teacher column and no <see cref="StudentOptions.Loss"/>: see docs/results.md for the study that chose it.</summary>
     internal static DistillationLoss DefaultDistillation() => DistillationLoss.TeacherCorrected(DefaultTemperature, DefaultAlpha);
@@ -98,7 +155,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         "was weaker than the student, and the textbook Hinton KD (T=4, α=0.9) cost up to 6 points (docs/results.md). " +
         "To distil labelled rows too, set Loss = DistillationLoss.TeacherCorrected(1, 0.5), or let AutoDistill choose on validation rows";
 
-    /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill.</summary>
+    /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill (the network it returns is in training form: see <see cref="ForTask"/>).</summary>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
         TrainingSet train, TrainingSet? validation, int seed)
     {
@@ -126,13 +183,19 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     internal static StudentTransformer Build(IHostEnvironment env, StudentOptions o, StudentNetwork network, IDataView trainData, int classCount,
         IReadOnlyList<EpochProgress> history, string lossName, TimeSpan elapsed)
     {
+        var ml = env.ToMLContext();
+        if (network.Task != DistillationTask.MulticlassClassification)
+        {
+            string[] outputNames = network.Task == DistillationTask.BinaryClassification ? ["False", "True"] : [];
+            var scorer = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, null, "Score", "PredictedLabel");
+            return new StudentTransformer(scorer, network, outputNames, o.FeatureColumnName, history, lossName, elapsed);
+        }
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
         var labels = labelColumn is null
             ? o.ClassNames is { } names
                 ? LabelKeyValues.FromNames(names)
                 : LabelKeyValues.FromNames(Enumerable.Range(0, classCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray())
             : LabelKeyValues.FromColumn(labelColumn, classCount);
-        var ml = env.ToMLContext();
         var chain = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, labels, "Score", "PredictedLabel");
         return new StudentTransformer(chain, network, labels.Names, o.FeatureColumnName, history, lossName, elapsed);
     }
@@ -147,6 +210,27 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             if (!columns.ContainsKey(t))
                 throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
         bool hasLabel = columns.TryGetValue(_options.LabelColumnName, out var label);
+        var scalar = SchemaShape.Column.VectorKind.Scalar;
+        if (Task != DistillationTask.MulticlassClassification)
+        {
+            if (hasLabel && !LabelFits(label))
+                throw new ArgumentException($"Label column '{_options.LabelColumnName}' has type {label.ItemType}{(label.Kind == scalar ? "" : " (vector)")}, which a {Task} student cannot learn from: " + Task switch
+                {
+                    DistillationTask.BinaryClassification => "it needs a Boolean label, or a Single holding 0/1 (NaN: no label).",
+                    DistillationTask.Regression => "it needs a Single label, or a vector of Single for several outputs (NaN: no label).",
+                    _ => "it needs a Single relevance grade (NaN: no label) or a key.",
+                });
+            if (Task == DistillationTask.Ranking && !columns.ContainsKey(_options.RowGroupColumnName))
+                throw new ArgumentException($"Group column '{_options.RowGroupColumnName}' was not found. Columns: {string.Join(", ", columns.Keys)}. Set StudentOptions.RowGroupColumnName to the column naming each row's query.");
+            bool vectorScore = Task == DistillationTask.Regression && hasLabel && label.Kind != scalar;
+            columns["Score"] = SchemaShapes.Column("Score", vectorScore ? SchemaShape.Column.VectorKind.Vector : scalar, NumberDataViewType.Single, false);
+            if (Task == DistillationTask.BinaryClassification)
+            {
+                columns["Probability"] = SchemaShapes.Column("Probability", scalar, NumberDataViewType.Single, false);
+                columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", scalar, BooleanDataViewType.Instance, false);
+            }
+            return new SchemaShape(columns.Values);
+        }
         if (hasLabel && !label.IsKey)
             throw new ArgumentException($"Label column '{_options.LabelColumnName}' has type {label.ItemType}; the student needs a key-typed label. Add mlContext.Transforms.Conversion.MapValueToKey(\"{_options.LabelColumnName}\") before the trainer.");
         // As ML.NET's own multiclass trainers declare them: Score carries slot names and PredictedLabel the label's key
@@ -156,12 +240,34 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             : SchemaShapes.Column("KeyValues", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
         var slotNames = SchemaShapes.Column("SlotNames", SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
         columns["Score"] = SchemaShapes.Column("Score", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, new SchemaShape([slotNames]));
-        columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true, new SchemaShape([keyValues]));
+        columns["PredictedLabel"] = SchemaShapes.Column("PredictedLabel", scalar, NumberDataViewType.UInt32, isKey: true, new SchemaShape([keyValues]));
         return new SchemaShape(columns.Values);
     }
 
-    internal static void Validate(StudentOptions o)
+    /// <summary>Whether a label column of this shape suits the trainer's (non-multiclass) task.</summary>
+    private bool LabelFits(SchemaShape.Column label)
     {
+        bool real = label.ItemType == NumberDataViewType.Single || label.ItemType == NumberDataViewType.Double;
+        bool scalar = label.Kind == SchemaShape.Column.VectorKind.Scalar;
+        return Task switch
+        {
+            DistillationTask.BinaryClassification => scalar && (real || label.ItemType == BooleanDataViewType.Instance),
+            DistillationTask.Regression => real && label.Kind != SchemaShape.Column.VectorKind.VariableVector,
+            _ => scalar && (real || label.IsKey),
+        };
+    }
+
+    internal static void Validate(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification)
+    {
+        if (task != DistillationTask.MulticlassClassification)
+        {
+            if (o.TransferSet is not null)
+                throw new ArgumentException($"StudentOptions.TransferSet works with multiclass students; a {task} student learns from the rows given (unlabelled rows included).", nameof(o.TransferSet));
+            if (o.ClassNames is not null)
+                throw new ArgumentException($"StudentOptions.ClassNames names a multiclass teacher's classes; a {task} student has none. Leave it null.", nameof(o.ClassNames));
+        }
+        if (task == DistillationTask.Ranking && string.IsNullOrWhiteSpace(o.RowGroupColumnName))
+            throw new ArgumentException("StudentOptions.RowGroupColumnName must name the column that gives each row's query (default \"GroupId\").", nameof(o.RowGroupColumnName));
         if (o.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(o.Epochs), o.Epochs, "StudentOptions.Epochs must be at least 1.");
         if (o.MinimumSteps < 0) throw new ArgumentOutOfRangeException(nameof(o.MinimumSteps), o.MinimumSteps, "StudentOptions.MinimumSteps cannot be negative (0 trains exactly Epochs).");
         if (o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize, "StudentOptions.BatchSize must be at least 1.");

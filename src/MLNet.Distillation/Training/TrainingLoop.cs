@@ -75,9 +75,11 @@ internal sealed class TrainingLoop
         using var transfer = _o.TransferSet is { } ts ? new TransferSetSource(ts, train, std, seed) : null;
 
         var rng = new Random(seed);
-        int n = train.Rows, batch = Math.Min(_o.BatchSize, n);
+        int n = train.Rows;
+        var plan = new BatchPlan(train, _o.BatchSize);
+        int batch = plan.Capacity;
         using var batches = new BatchTensors(train, batch);
-        int stepsPerEpoch = (n + batch - 1) / batch;
+        int stepsPerEpoch = plan.StepsPerEpoch;
         _epochs = EffectiveEpochs(_o, n);
         if (_epochs > _o.Epochs)
             _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and a fit makes at least {_o.EffectiveMinimumSteps} (StudentOptions.MinimumSteps{(_o.MinimumSteps is null ? ", the default while Epochs is not set" : "")}).");
@@ -85,26 +87,26 @@ internal sealed class TrainingLoop
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;
         StudentNetwork? bestNetwork = null, bestGroundTruthNetwork = null;
-        var order = Enumerable.Range(0, n).ToArray();
+        var task = train.Task;
 
         for (int epoch = 0; epoch < _epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
             var studentTime = TimeSpan.Zero;
             model.train();
-            Shuffle(order, rng);
-            transfer?.StartEpoch(order, batch);
+            plan.Shuffle(rng);
+            transfer?.StartEpoch(plan.Order, batch);
             var termSums = new Dictionary<string, double>();
             double lossSum = 0, lr = 0;
             long correct = 0, labelled = 0;
-            for (int start = 0, stepInEpoch = 0; start < n; start += batch, stepInEpoch++)
+            for (int stepInEpoch = 0; stepInEpoch < stepsPerEpoch; stepInEpoch++)
             {
                 _o.CancellationToken.ThrowIfCancellationRequested();
                 var synthetic = transfer?.Next(stepInEpoch);
                 var studentWatch = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
-                int count = Math.Min(batch, n - start);
-                var rows = batches.Fill(order.AsSpan(start, count));
+                var (start, count) = plan.Segment(stepInEpoch);
+                var rows = batches.Fill(plan.Order.AsSpan(start, count));
                 var x = rows.Features;
                 var y = rows.Labels;
                 var t = rows.Teacher;
@@ -121,8 +123,8 @@ internal sealed class TrainingLoop
                 var logits = model.Head(features);
                 var ctx = new LossContext
                 {
-                    StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Labels = y, Features = x,
-                    Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
+                    StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Task = task, Targets = rows.Targets, GroupIds = rows.GroupIds,
+                    Labels = y, Features = x, Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
                 };
                 var terms = rows.SeparateTeachers.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, rows.SeparateTeachers, train);
@@ -137,9 +139,13 @@ internal sealed class TrainingLoop
                     throw new InvalidOperationException($"The loss became {totalValue} at epoch {epoch + 1}, step {step} ({_loss.Name}). Lower StudentOptions.LearningRate or check the teacher outputs and features for extreme values.");
                 lossSum += totalValue;
                 foreach (var (name, value) in terms.ToValues()) termSums[name] = termSums.GetValueOrDefault(name) + value;
-                var mask = y.ge(0);
-                labelled += mask.sum().item<long>();
-                correct += logits.argmax(1).eq(y).logical_and(mask).sum().item<long>();
+                if (task is DistillationTask.MulticlassClassification or DistillationTask.BinaryClassification)
+                {
+                    var mask = y.ge(0);
+                    labelled += mask.sum().item<long>();
+                    var predicted = task == DistillationTask.BinaryClassification ? logits.squeeze(1).gt(0).to_type(ScalarType.Int64) : logits.argmax(1);
+                    correct += predicted.eq(y).logical_and(mask).sum().item<long>();
+                }
                 studentTime += studentWatch.Elapsed;
             }
 
@@ -214,16 +220,11 @@ internal sealed class TrainingLoop
     /// </summary>
     private LossTerms PerTeacherTerms(LossContext shared, Tensor[] teachers, TrainingSet set)
     {
+        if (_loss.UsesAllTeachers) return _loss.Compute(With(shared, shared.Teacher, shared.TeacherKind, teachers, set.TeacherWeights));
         var sums = new List<KeyValuePair<string, Tensor>>();
         for (int i = 0; i < teachers.Length; i++)
         {
-            var terms = _loss.Compute(new LossContext
-            {
-                StudentLogits = shared.StudentLogits, Teacher = teachers[i], TeacherKind = set.TeacherKinds[i], Teachers = teachers,
-                TeacherWeights = set.TeacherWeights, Labels = shared.Labels, Features = shared.Features, Penultimate = shared.Penultimate,
-                MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras, Epoch = shared.Epoch,
-                TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
-            });
+            var terms = _loss.Compute(With(shared, teachers[i], set.TeacherKinds[i], teachers, set.TeacherWeights));
             foreach (var (name, value) in terms.Terms)
             {
                 var weighted = value * set.TeacherWeights[i];
@@ -237,11 +238,23 @@ internal sealed class TrainingLoop
         return result;
     }
 
+    /// <summary>A copy of <paramref name="shared"/> with the given teacher(s).</summary>
+    private static LossContext With(LossContext shared, Tensor? teacher, TeacherOutputKind kind, Tensor[] teachers, IReadOnlyList<double> weights) => new()
+    {
+        StudentLogits = shared.StudentLogits, Teacher = teacher, TeacherKind = kind, Teachers = teachers, TeacherWeights = weights,
+        Task = shared.Task, Targets = shared.Targets, GroupIds = shared.GroupIds, Labels = shared.Labels, Features = shared.Features,
+        Penultimate = shared.Penultimate, MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras,
+        Epoch = shared.Epoch, TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
+    };
+
     private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch
     {
         EarlyStoppingMetric.LogLoss when !double.IsNaN(p.ValidationLogLoss) => -p.ValidationLogLoss,
         EarlyStoppingMetric.TeacherAgreement when !double.IsNaN(p.ValidationTeacherAgreement) => p.ValidationTeacherAgreement,
         _ when !double.IsNaN(p.ValidationAccuracy) => p.ValidationAccuracy,
+        _ when !double.IsNaN(p.ValidationRmse) => -p.ValidationRmse,
+        _ when !double.IsNaN(p.ValidationNdcg) => p.ValidationNdcg,
+        _ when !double.IsNaN(p.ValidationTeacherRmse) => -p.ValidationTeacherRmse,
         _ when !double.IsNaN(p.ValidationTeacherAgreement) => p.ValidationTeacherAgreement,
         _ => -p.Loss,
     };
@@ -252,6 +265,7 @@ internal sealed class TrainingLoop
     /// <summary>Validation metrics, computed chunk by chunk so that no tensor holds all validation rows.</summary>
     private EpochProgress Evaluate(MlpStudent model, TrainingSet v, EpochProgress p)
     {
+        if (v.Task != DistillationTask.MulticlassClassification) return TaskMetrics.Compute(v, Outputs(model, v), _loss.PredictsThroughSigmoid, p);
         using var _ = no_grad();
         using var chunks = new BatchTensors(v, Math.Min(EvaluationChunk, v.Rows));
         long labelled = 0, correct = 0, agreeing = 0;
@@ -289,6 +303,23 @@ internal sealed class TrainingLoop
         };
     }
 
+    /// <summary>The student's outputs on every row of <paramref name="v"/>, row-major [rows, C], computed chunk by chunk.</summary>
+    private float[] Outputs(MlpStudent model, TrainingSet v)
+    {
+        using var _ = no_grad();
+        using var chunks = new BatchTensors(v, Math.Min(EvaluationChunk, v.Rows));
+        var result = new float[(long)v.Rows * v.ClassCount];
+        for (int start = 0; start < v.Rows; start += chunks.Capacity)
+        {
+            _o.CancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            int count = Math.Min(chunks.Capacity, v.Rows - start);
+            var rows = chunks.FillRange(start, count);
+            model.forward(rows.Features).contiguous().data<float>().CopyTo(result, start * v.ClassCount);
+        }
+        return result;
+    }
+
     private void LearnFromHeldOut(MlpStudent model, TrainingSet v, int epoch, long step)
     {
         int batch = Math.Min(_o.BatchSize, v.Rows);
@@ -308,7 +339,8 @@ internal sealed class TrainingLoop
             }
             _loss.LearnFromHeldOut(new LossContext
             {
-                StudentLogits = logits, Teacher = rows.Teacher, TeacherKind = v.TeacherKind, Labels = rows.Labels, Features = x, Penultimate = features,
+                StudentLogits = logits, Teacher = rows.Teacher, TeacherKind = v.TeacherKind, Task = v.Task, Targets = rows.Targets, GroupIds = rows.GroupIds,
+                Labels = rows.Labels, Features = x, Penultimate = features,
                 MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = false,
             });
         }
@@ -342,14 +374,5 @@ internal sealed class TrainingLoop
             sd[j] = (float)Math.Sqrt(Math.Max(0, sq[j] / s.Rows - mu * mu));
         }
         return (m, sd);
-    }
-
-    private static void Shuffle(int[] a, Random rng)
-    {
-        for (int i = a.Length - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (a[i], a[j]) = (a[j], a[i]);
-        }
     }
 }

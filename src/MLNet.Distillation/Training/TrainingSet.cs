@@ -14,44 +14,60 @@ namespace MLNet.Distillation.Training;
 /// </summary>
 internal sealed class TrainingSet
 {
-    private readonly RowStore<float> _features;
-    private readonly RowStore<int> _labels;
-    private readonly RowStore<float>? _teacher;
-    private readonly RowStore<float>[] _teachers;
+    /// <summary>The stores of a set and what they hold; splits and subsets share them.</summary>
+    private sealed record Stores(RowStore<float> Features, RowStore<int> Labels, RowStore<float>? Targets, RowStore<int>? Groups,
+        RowStore<float>? Teacher, RowStore<float>[] Teachers);
+
+    private readonly Stores _s;
     private readonly int[]? _rows;   // the stores' rows this set holds, in order; null: all of them
 
-    private TrainingSet(RowStore<float> features, RowStore<int> labels, int classCount, RowStore<float>? teacher, TeacherOutputKind teacherKind,
-        RowStore<float>[] teachers, IReadOnlyList<TeacherOutputKind> teacherKinds, IReadOnlyList<double> teacherWeights, int[]? teacherOrder,
-        bool hasLabels, int[]? rows)
+    private TrainingSet(Stores stores, DistillationTask task, int classCount, TeacherOutputKind teacherKind, IReadOnlyList<TeacherOutputKind> teacherKinds,
+        IReadOnlyList<double> teacherWeights, int[]? teacherOrder, TargetScaling? scaling, bool hasLabels, int[]? rows)
     {
-        _features = features;
-        _labels = labels;
-        _teacher = teacher;
-        _teachers = teachers;
+        _s = stores;
         _rows = rows;
+        Task = task;
         TeacherKind = teacherKind;
         TeacherKinds = teacherKinds;
         TeacherWeights = teacherWeights;
         TeacherOrder = teacherOrder;
+        Scaling = scaling;
         HasLabels = hasLabels;
-        Rows = rows?.Length ?? features.Count;
+        Rows = rows?.Length ?? stores.Features.Count;
         ClassCount = classCount;
     }
 
     public int Rows { get; }
-    public int FeatureCount => _features.Width;
+    public int FeatureCount => _s.Features.Width;
+
+    /// <summary>Width of the student's output: the classes K (multiclass), 1 (binary, ranking) or the outputs k (regression).</summary>
     public int ClassCount { get; }
+
+    /// <summary>The task the rows were read for.</summary>
+    public DistillationTask Task { get; }
+
+    /// <summary>
+    /// Regression: how the targets and teacher outputs were standardised (null: not at all, for a loss that predicts
+    /// through a sigmoid, and for the other tasks).
+    /// </summary>
+    public TargetScaling? Scaling { get; }
+
+    /// <summary>Whether the rows carry real-valued targets (<see cref="LossContext.Targets"/>): every task but multiclass.</summary>
+    public bool HasTargets => _s.Targets is not null;
+
+    /// <summary>Whether the rows carry groups (ranking).</summary>
+    public bool HasGroups => _s.Groups is not null;
 
     /// <summary>
     /// Whether there are teacher outputs for the validation metrics to compare with: the single teacher column, or — with
-    /// several teachers kept separate (<see cref="StudentOptions.TeacherColumnNames"/>) — their weighted probability mean.
+    /// several teachers kept separate (<see cref="StudentOptions.TeacherColumnNames"/>) — their weighted mean.
     /// </summary>
-    public bool HasTeacher => _teacher is not null;
+    public bool HasTeacher => _s.Teacher is not null;
 
     public TeacherOutputKind TeacherKind { get; }
 
     /// <summary>Number of teachers kept separate (<see cref="StudentOptions.TeacherColumnNames"/>); 0 otherwise.</summary>
-    public int SeparateTeacherCount => _teachers.Length;
+    public int SeparateTeacherCount => _s.Teachers.Length;
 
     /// <summary>Kind of each separate teacher.</summary>
     public IReadOnlyList<TeacherOutputKind> TeacherKinds { get; }
@@ -68,8 +84,14 @@ internal sealed class TrainingSet
     /// </summary>
     public int[]? TeacherOrder { get; }
 
-    /// <summary>The 0-based class of row <paramref name="row"/> of this set (-1: missing).</summary>
-    public int Label(int row) => _labels[Source(row)][0];
+    /// <summary>The 0-based class of row <paramref name="row"/> of this set (-1: missing; 0 for a labelled regression or ranking row).</summary>
+    public int Label(int row) => _s.Labels[Source(row)][0];
+
+    /// <summary>The group (query) of row <paramref name="row"/> of this set (ranking).</summary>
+    public int Group(int row) => (_s.Groups ?? throw new InvalidOperationException("The rows have no groups."))[Source(row)][0];
+
+    /// <summary>The targets of row <paramref name="row"/> of this set (binary, regression, ranking; standardised for regression).</summary>
+    public ReadOnlySpan<float> TargetRow(int row) => (_s.Targets ?? throw new InvalidOperationException("The rows have no real-valued targets."))[Source(row)];
 
     /// <summary>Rows of this set that have a label.</summary>
     public int LabelledRows()
@@ -80,25 +102,29 @@ internal sealed class TrainingSet
     }
 
     /// <summary>The teacher outputs of row <paramref name="row"/> of this set (the single teacher or the separate teachers' mean).</summary>
-    public ReadOnlySpan<float> TeacherRow(int row) => (_teacher ?? throw new InvalidOperationException("The training rows have no teacher column."))[Source(row)];
+    public ReadOnlySpan<float> TeacherRow(int row) => (_s.Teacher ?? throw new InvalidOperationException("The training rows have no teacher column."))[Source(row)];
 
     /// <summary>The features of row <paramref name="row"/> of this set.</summary>
-    public ReadOnlySpan<float> FeatureRow(int row) => _features[Source(row)];
+    public ReadOnlySpan<float> FeatureRow(int row) => _s.Features[Source(row)];
 
     /// <summary>Copies the features of the given rows of this set, one row after the other, into <paramref name="destination"/> [rows, F].</summary>
-    public void CopyFeatures(ReadOnlySpan<int> rows, Span<float> destination) => Gather(_features, rows, destination);
+    public void CopyFeatures(ReadOnlySpan<int> rows, Span<float> destination) => Gather(_s.Features, rows, destination);
 
     /// <summary>Copies the teacher outputs of the given rows (the single teacher or the separate teachers' mean) into <paramref name="destination"/> [rows, K].</summary>
     public void CopyTeacher(ReadOnlySpan<int> rows, Span<float> destination)
-        => Gather(_teacher ?? throw new InvalidOperationException("The training rows have no teacher column."), rows, destination);
+        => Gather(_s.Teacher ?? throw new InvalidOperationException("The training rows have no teacher column."), rows, destination);
 
     /// <summary>Copies separate teacher <paramref name="teacher"/>'s outputs of the given rows into <paramref name="destination"/> [rows, K].</summary>
-    public void CopySeparateTeacher(int teacher, ReadOnlySpan<int> rows, Span<float> destination) => Gather(_teachers[teacher], rows, destination);
+    public void CopySeparateTeacher(int teacher, ReadOnlySpan<int> rows, Span<float> destination) => Gather(_s.Teachers[teacher], rows, destination);
+
+    /// <summary>Copies the real-valued targets of the given rows into <paramref name="destination"/> [rows, C].</summary>
+    public void CopyTargets(ReadOnlySpan<int> rows, Span<float> destination)
+        => Gather(_s.Targets ?? throw new InvalidOperationException("The rows have no real-valued targets."), rows, destination);
 
     /// <summary>Copies the 0-based class (-1: missing) of the given rows into <paramref name="destination"/>.</summary>
     public void CopyLabels(ReadOnlySpan<int> rows, Span<long> destination)
     {
-        for (int i = 0; i < rows.Length; i++) destination[i] = _labels[Source(rows[i])][0];
+        for (int i = 0; i < rows.Length; i++) destination[i] = _s.Labels[Source(rows[i])][0];
     }
 
     private int Source(int row) => _rows is null ? row : _rows[row];
@@ -110,13 +136,15 @@ internal sealed class TrainingSet
     }
 
     /// <summary>
-    /// Reads the columns of <paramref name="data"/> into arrays, validating their types with clear messages; the teacher
-    /// columns are put into the label's key order by <paramref name="aligner"/> (none: as they are). Reading reports its
-    /// progress as <paramref name="stage"/> to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and
-    /// stops on <see cref="StudentOptions.CancellationToken"/>.
+    /// Reads the columns of <paramref name="data"/> into arrays for a student of <paramref name="task"/>, validating their
+    /// types with clear messages; multiclass teacher columns are put into the label's key order by <paramref name="aligner"/>
+    /// (none: as they are), binary teacher columns into one logit per row (<see cref="TeacherForm"/>), and regression targets
+    /// and teacher outputs are standardised (<see cref="TargetScaling"/>; with <paramref name="reference"/>'s scaling for
+    /// validation rows; not at all with <paramref name="rawTargets"/>). Reading reports its progress as <paramref name="stage"/>
+    /// to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and stops on <see cref="StudentOptions.CancellationToken"/>.
     /// </summary>
-    public static TrainingSet Load(IDataView data, StudentOptions o, int? expectedClasses = null, int? expectedFeatures = null, ClassAligner? aligner = null,
-        LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null)
+    public static TrainingSet Load(IDataView data, StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification, TrainingSet? reference = null,
+        ClassAligner? aligner = null, LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null, bool rawTargets = false)
     {
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
@@ -124,48 +152,55 @@ internal sealed class TrainingSet
         if (feature.Type is not VectorDataViewType { ItemType: NumberDataViewType, IsKnownSize: true } fv || fv.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has type {feature.Type}; it must be a fixed-size vector of Single (float). Use mlContext.Transforms.Concatenate and Conversion.ConvertType to build it.");
         int f = fv.Size;
-        if (expectedFeatures is int ef && ef != f)
-            throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has {f} values per row here but {ef} in the training data.");
+        if (reference is not null && reference.FeatureCount != f)
+            throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has {f} values per row here but {reference.FeatureCount} in the training data.");
 
+        bool multiclass = task == DistillationTask.MulticlassClassification;
         var label = schema.GetColumnOrNull(o.LabelColumnName);
-        int? labelClasses = null;
-        if (label is { } l) labelClasses = KeyLabelReader.ClassCount(l);
+        int? labelWidth = null;
+        if (label is { } l) labelWidth = multiclass ? KeyLabelReader.ClassCount(l) : TaskLabels.Width(task, l);
+        DataViewSchema.Column? group = null;
+        if (task == DistillationTask.Ranking)
+        {
+            group = schema.GetColumnOrNull(o.RowGroupColumnName)
+                ?? throw new ArgumentException($"Group column '{o.RowGroupColumnName}' was not found. Columns: {Columns(schema)}. A ranking student compares the rows of a query: set StudentOptions.RowGroupColumnName to the column that names each row's query.");
+            GroupReader.Check(group.Value);
+        }
 
         var teacherNames = TeacherColumns(o);
         var teachers = new List<DataViewSchema.Column>();
         var kinds = new List<TeacherOutputKind>();
-        int? teacherClasses = null;
+        int? teacherWidth = null, rawTeacherWidth = null;
         foreach (var tn in teacherNames)
         {
             var column = schema.GetColumnOrNull(tn)
                 ?? throw new ArgumentException($"Teacher column '{tn}' was not found. Columns: {Columns(schema)}. Add mlContext.Transforms.Distill(\"{tn}\", ...) before the trainer, or set StudentOptions.TeacherColumnName to null to train from scratch.");
             if (column.Type is not VectorDataViewType { IsKnownSize: true } tv || tv.ItemType != NumberDataViewType.Single)
-                throw new ArgumentException($"Teacher column '{tn}' has type {column.Type}; it must be a fixed-size float vector with one value per class.");
-            if (teacherClasses is int previous && previous != tv.Size)
-                throw new ArgumentException($"Teacher column '{tn}' has {tv.Size} values per row but '{teacherNames[0]}' has {previous}. All teachers must score the same classes, in the same order.");
-            teacherClasses = tv.Size;
+                throw new ArgumentException($"Teacher column '{tn}' has type {column.Type}; it must be a fixed-size float vector ({TeacherShape(task)}).");
+            if (rawTeacherWidth is int previous && previous != tv.Size)
+                throw new ArgumentException($"Teacher column '{tn}' has {tv.Size} values per row but '{teacherNames[0]}' has {previous}. All teachers must give the same outputs, in the same order.");
+            rawTeacherWidth = tv.Size;
+            teacherWidth = TeacherForm.StudentWidth(task, tv.Size, tn);
             teachers.Add(column);
             kinds.Add(ReadKind(column));
         }
 
-        if (labelClasses is int lc && teacherClasses is int tc && lc != tc)
-            throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{teacherNames[0]}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
-        int k = labelClasses ?? teacherClasses
-            ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to know the classes.");
-        if (k < 2)
-            throw new ArgumentException(labelClasses is null
-                ? $"Teacher column '{teacherNames[0]}' has {k} value per row, which a regression or single-score teacher gives; the multiclass student needs one value per class (at least two). Distil a classifier's logits or probabilities, or map the right model output with DistillOptions.OutputColumns."
-                : $"The student needs at least two classes; label column '{o.LabelColumnName}' has {k} key value. Check the labels of the training rows.");
-        if (expectedClasses is int ec && ec != k)
-            throw new ArgumentException($"The validation data has {k} classes but the training data has {ec}.");
+        int k = CheckWidths(task, o, labelWidth, teacherWidth, teacherNames);
+        if (reference is not null && reference.ClassCount != k)
+            throw new ArgumentException(multiclass
+                ? $"The validation data has {k} classes but the training data has {reference.ClassCount}."
+                : $"The validation data has {k} outputs per row but the training data has {reference.ClassCount}.");
 
         var cols = new List<DataViewSchema.Column> { feature };
         if (label is { } lcol) cols.Add(lcol);
+        if (group is { } gcol) cols.Add(gcol);
         cols.AddRange(teachers);
 
         long? rowCount = data.GetRowCount();
         var features = new RowStore<float>(f, rowCount);
         var labels = new RowStore<int>(1, rowCount);
+        var targets = multiclass ? null : new RowStore<float>(k, rowCount);
+        var groups = group is null ? null : new RowStore<int>(1, rowCount);
         var teacherValues = teachers.Select(_ => new RowStore<float>(k, rowCount)).ToArray();
         var meter = new ProgressMeter(stage, rowCount, p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
             o.CancellationToken, o.LoadingProgressInterval);
@@ -178,38 +213,152 @@ internal sealed class TrainingSet
         {
             meter.Start();
             var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
-            var lGetter = label is { } lc2 ? KeyLabelReader.Create(cursor, lc2) : null;
+            int row = 0;
+            var keyGetter = label is { } lc2 && multiclass ? KeyLabelReader.Create(cursor, lc2) : null;
+            var targetGetter = label is { } lc3 && !multiclass ? TaskLabels.Create(task, cursor, lc3, () => row) : null;
+            var groupReader = group is { } gc ? GroupReader.Create(cursor, gc) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
             VBuffer<float> fb = default, tb = default;
+            var rawTeacher = new float[rawTeacherWidth ?? 0];
             bool hasLabels = false;
             while (cursor.MoveNext())
             {
-                int row = features.Count;
+                row = features.Count;
                 fGetter(ref fb);
                 CheckFinite(Dense(fb, features.Append()), row, $"feature column '{o.FeatureColumnName}'");
-                int key = lGetter is null ? -1 : (int)lGetter();
+                int key = keyGetter is not null ? (int)keyGetter()
+                    : targetGetter is not null ? targetGetter(targets!.Append())
+                    : -1;
+                if (targetGetter is null && targets is not null) targets.Append().Clear();
                 labels.Append()[0] = key;
                 hasLabels |= key >= 0;
+                if (groupReader is not null) groups!.Append()[0] = groupReader.Next(row);
                 for (int i = 0; i < tGetters.Length; i++)
                 {
                     tGetters[i](ref tb);
-                    CheckFinite(Dense(tb, teacherValues[i].Append()), row, $"teacher column '{teacherNames[i]}'");
+                    CheckFinite(Dense(tb, rawTeacher), row, $"teacher column '{teacherNames[i]}'");
+                    TeacherForm.ToStudent(task, kinds[i], rawTeacher, teacherValues[i].Append(), row, teacherNames[i]);
                 }
                 meter.Row();
             }
             meter.Finish();
             if (features.Count == 0) throw new ArgumentException("The training data has no rows.");
-            if (aligner is not null)
+            if (task == DistillationTask.BinaryClassification)
+                for (int i = 0; i < kinds.Count; i++) kinds[i] = TeacherOutputKind.Logits;   // one logit per row now, whatever the teacher emitted
+            if (aligner is not null && multiclass)
                 for (int i = 0; i < teacherValues.Length; i++) aligner.Align(teachers[i], label, labels, teacherValues[i], k);
+
+            TargetScaling? scaling = null;
+            if (task == DistillationTask.Regression)
+            {
+                int n = features.Count;
+                if (rawTargets) CheckUnitInterval(targets!, labels, teacherValues, teacherNames, o.LabelColumnName);
+                else
+                {
+                    scaling = reference is not null ? reference.Scaling
+                        : hasLabels ? TargetScaling.Of(targets!, n, r => labels[r][0] >= 0)
+                        : teacherValues.Length > 0 ? TargetScaling.Of(teacherValues[0], n, _ => true)
+                        : null;
+                    if (scaling is not null)
+                    {
+                        scaling.Apply(targets!, n, r => labels[r][0] >= 0);
+                        foreach (var t in teacherValues) scaling.Apply(t, n, _ => true);
+                    }
+                }
+            }
+
             if (o.TeacherColumnNames is not null)
             {
                 var weights = TeacherWeighting.Normalise(o.TeacherWeights, teacherValues.Length, "StudentOptions.TeacherWeights", "teacher columns");
-                return new TrainingSet(features, labels, k, ProbabilityMean(teacherValues, kinds, weights, k, rowCount), TeacherOutputKind.Probabilities,
-                    teacherValues, kinds, weights, null, hasLabels, null);
+                var (mean, meanKind) = multiclass
+                    ? (ProbabilityMean(teacherValues, kinds, weights, k, rowCount), TeacherOutputKind.Probabilities)
+                    : (TaskMean(task, teacherValues, weights, k, rowCount), TeacherOutputKind.Logits);
+                return new TrainingSet(new Stores(features, labels, targets, groups, mean, teacherValues), task, k, meanKind,
+                    kinds, weights, null, scaling, hasLabels, null);
             }
-            return new TrainingSet(features, labels, k, teacherValues.FirstOrDefault(), kinds.FirstOrDefault(), [], [], [],
-                teachers.Count == 1 ? aligner?.OrderOf(teachers[0].Name) : null, hasLabels, null);
+            return new TrainingSet(new Stores(features, labels, targets, groups, teacherValues.FirstOrDefault(), []), task, k, kinds.FirstOrDefault(), [], [],
+                teachers.Count == 1 && multiclass ? aligner?.OrderOf(teachers[0].Name) : null, scaling, hasLabels, null);
         }
+    }
+
+    /// <summary>The width of the student's output, from the label's and the teacher's widths, checked against each other.</summary>
+    private static int CheckWidths(DistillationTask task, StudentOptions o, int? labelWidth, int? teacherWidth, string[] teacherNames)
+    {
+        if (task == DistillationTask.MulticlassClassification)
+        {
+            if (labelWidth is int lc && teacherWidth is int tc && lc != tc)
+                throw new ArgumentException($"Label column '{o.LabelColumnName}' has {lc} classes but teacher column '{teacherNames[0]}' has {tc} values per row. The teacher must score the same classes, in the same order as the label's keys.");
+            int k = labelWidth ?? teacherWidth
+                ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to know the classes.");
+            if (k < 2)
+                throw new ArgumentException(labelWidth is null
+                    ? $"Teacher column '{teacherNames[0]}' has {k} value per row, which a regression or single-score teacher gives; the multiclass student needs one value per class (at least two). Use mlContext.Regression.Trainers.Student or BinaryClassification.Trainers.Student for such a teacher, or map the right model output with DistillOptions.OutputColumns."
+                    : $"The student needs at least two classes; label column '{o.LabelColumnName}' has {k} key value. Check the labels of the training rows.");
+            return k;
+        }
+        if (labelWidth is int lw && teacherWidth is int tw && lw != tw)
+            throw new ArgumentException(task == DistillationTask.Regression
+                ? $"Label column '{o.LabelColumnName}' has {lw} value(s) per row but teacher column '{teacherNames[0]}' has {tw}. The teacher must predict the same outputs as the label, in the same order."
+                : $"Teacher column '{teacherNames[0]}' has {tw} values per row; a {Describe(task)} student learns from one score per row.");
+        if (task == DistillationTask.Ranking && teacherWidth is int rw && rw != 1)
+            throw new ArgumentException($"Teacher column '{teacherNames[0]}' has {rw} values per row; a ranking student learns from the teacher's one score per (query, document) row.");
+        return labelWidth ?? teacherWidth
+            ?? throw new ArgumentException($"The student has neither a label column ('{o.LabelColumnName}' not found) nor a teacher column; it needs at least one to learn from.");
+    }
+
+    private static string Describe(DistillationTask task) => task switch
+    {
+        DistillationTask.BinaryClassification => "binary",
+        DistillationTask.Regression => "regression",
+        DistillationTask.Ranking => "ranking",
+        _ => "multiclass",
+    };
+
+    private static string TeacherShape(DistillationTask task) => task switch
+    {
+        DistillationTask.BinaryClassification => "one logit or probability per row, or two",
+        DistillationTask.Regression => "one value per output",
+        DistillationTask.Ranking => "one score per row",
+        _ => "one value per class",
+    };
+
+    /// <summary>Targets of a loss that predicts through a sigmoid must lie in [0, 1], as must its teacher's outputs.</summary>
+    private static void CheckUnitInterval(RowStore<float> targets, RowStore<int> labels, RowStore<float>[] teachers, string[] teacherNames, string labelColumn)
+    {
+        for (int r = 0; r < targets.Count; r++)
+        {
+            if (labels[r][0] >= 0)
+                foreach (var v in targets[r])
+                    if (v is < 0 or > 1)
+                        throw new ArgumentException($"Row {r} of label column '{labelColumn}' holds {v}; the loss predicts through a sigmoid (DistillationLoss.PredictsThroughSigmoid), so its targets must lie in [0, 1]. Rescale the label, or use a loss such as DistillationLoss.RegressionKd().");
+            for (int i = 0; i < teachers.Length; i++)
+                foreach (var v in teachers[i][r])
+                    if (v is < 0 or > 1)
+                        throw new ArgumentException($"Row {r} of teacher column '{teacherNames[i]}' holds {v}; the loss predicts through a sigmoid, so the teacher's outputs must lie in [0, 1] as well.");
+        }
+    }
+
+    /// <summary>Several binary, regression or ranking teachers kept separate: their weighted mean (binary: of probabilities, back to a logit).</summary>
+    private static RowStore<float> TaskMean(DistillationTask task, RowStore<float>[] teachers, double[] weights, int k, long? rowCount)
+    {
+        var result = new RowStore<float>(k, rowCount);
+        for (int r = 0; r < teachers[0].Count; r++)
+        {
+            var dst = result.Append();
+            for (int j = 0; j < k; j++)
+            {
+                double sum = 0;
+                for (int i = 0; i < teachers.Length; i++)
+                {
+                    double v = teachers[i][r][j];
+                    sum += weights[i] * (task == DistillationTask.BinaryClassification ? 1 / (1 + Math.Exp(-v)) : v);
+                }
+                dst[j] = task == DistillationTask.BinaryClassification
+                    ? (float)(Math.Log(Math.Max(sum, 1e-7)) - Math.Log(Math.Max(1 - sum, 1e-7)))
+                    : (float)sum;
+            }
+        }
+        return result;
     }
 
     /// <summary>The teacher columns the options name: <see cref="StudentOptions.TeacherColumnNames"/>, or the single one, or none.</summary>
@@ -229,10 +378,23 @@ internal sealed class TrainingSet
         return result;
     }
 
-    /// <summary>Splits off a seeded random fraction of rows (views over the same stores: nothing is copied).</summary>
+    /// <summary>
+    /// Splits off a seeded random fraction of rows (views over the same stores: nothing is copied); with groups (ranking),
+    /// a fraction of the groups, each whole on one side.
+    /// </summary>
     public (TrainingSet Train, TrainingSet Validation) Split(double fraction, int seed)
     {
         var rng = new Random(seed);
+        if (HasGroups)
+        {
+            var byGroup = Enumerable.Range(0, Rows).GroupBy(Group).Select(g => g.ToArray()).ToArray();
+            var groupOrder = Enumerable.Range(0, byGroup.Length).OrderBy(_ => rng.Next()).ToArray();
+            int nValGroups = Math.Max(1, (int)Math.Round(byGroup.Length * fraction));
+            if (nValGroups >= byGroup.Length) throw new ArgumentException($"ValidationFraction {fraction} leaves no training groups ({byGroup.Length} groups in all).");
+            var valRows = groupOrder.Take(nValGroups).SelectMany(g => byGroup[g]).Order().ToArray();
+            var trainRows = groupOrder.Skip(nValGroups).SelectMany(g => byGroup[g]).Order().ToArray();
+            return (Subset(trainRows), Subset(valRows));
+        }
         var order = Enumerable.Range(0, Rows).OrderBy(_ => rng.Next()).ToArray();
         int nVal = Math.Max(1, (int)Math.Round(Rows * fraction));
         if (nVal >= Rows) throw new ArgumentException($"ValidationFraction {fraction} leaves no training rows ({Rows} rows in all).");
@@ -252,9 +414,9 @@ internal sealed class TrainingSet
         {
             if ((uint)rows[i] >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), rows[i], $"The set has {Rows} rows.");
             sources[i] = Source(rows[i]);
-            hasLabels |= _labels[sources[i]][0] >= 0;
+            hasLabels |= _s.Labels[sources[i]][0] >= 0;
         }
-        return new TrainingSet(_features, _labels, ClassCount, _teacher, TeacherKind, _teachers, TeacherKinds, TeacherWeights, TeacherOrder, hasLabels, sources);
+        return new TrainingSet(_s, Task, ClassCount, TeacherKind, TeacherKinds, TeacherWeights, TeacherOrder, Scaling, hasLabels, sources);
     }
 
     private static TeacherOutputKind ReadKind(DataViewSchema.Column column)

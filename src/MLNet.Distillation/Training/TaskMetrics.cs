@@ -1,0 +1,142 @@
+using MLNet.Distillation.Losses;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>
+/// Validation metrics of a binary, regression or ranking student from its outputs on the validation rows, row-major
+/// [rows, C] in the student's training form (logits; standardised regression outputs): binary — accuracy, log-loss,
+/// agreement with the teacher's class and the Bernoulli KL to it; regression — RMSE against the labels and against the
+/// teacher, in the targets' own units; ranking — NDCG@10 over the labelled groups and the share of pairs in a group that
+/// the student orders as the teacher does.
+/// </summary>
+internal static class TaskMetrics
+{
+    /// <summary>Cut-off of the validation NDCG (ML.NET's ranking evaluator reports NDCG@1..10).</summary>
+    public const int NdcgAt = 10;
+
+    public static EpochProgress Compute(TrainingSet v, float[] outputs, bool throughSigmoid, EpochProgress p) => v.Task switch
+    {
+        DistillationTask.BinaryClassification => Binary(v, outputs, p),
+        DistillationTask.Regression => Regression(v, outputs, throughSigmoid, p),
+        DistillationTask.Ranking => Ranking(v, outputs, p),
+        _ => throw new ArgumentOutOfRangeException(nameof(v), v.Task, "Multiclass metrics are computed by the training loop."),
+    };
+
+    private static EpochProgress Binary(TrainingSet v, float[] logits, EpochProgress p)
+    {
+        long labelled = 0, correct = 0, agreeing = 0;
+        double nll = 0, kl = 0;
+        for (int r = 0; r < v.Rows; r++)
+        {
+            double s = logits[r];
+            int y = v.Label(r);
+            if (y >= 0)
+            {
+                labelled++;
+                if ((s > 0) == (y == 1)) correct++;
+                nll += y == 1 ? Softplus(-s) : Softplus(s);
+            }
+            if (v.HasTeacher)
+            {
+                double t = v.TeacherRow(r)[0];
+                if ((s > 0) == (t > 0)) agreeing++;
+                double pt = Sigmoid(t);
+                // KL(Bernoulli(σ(t)) ‖ Bernoulli(σ(s))) = pt·(log pt − log ps) + (1 − pt)·(log(1 − pt) − log(1 − ps)),
+                // with log σ(x) = −softplus(−x) and log(1 − σ(x)) = −softplus(x).
+                kl += pt * (Softplus(-s) - Softplus(-t)) + (1 - pt) * (Softplus(s) - Softplus(t));
+            }
+        }
+        return p with
+        {
+            ValidationAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
+            ValidationLogLoss = labelled > 0 ? nll / labelled : double.NaN,
+            ValidationTeacherAgreement = v.HasTeacher ? agreeing / (double)v.Rows : double.NaN,
+            ValidationTeacherKl = v.HasTeacher ? kl / v.Rows : double.NaN,
+        };
+    }
+
+    private static EpochProgress Regression(TrainingSet v, float[] outputs, bool throughSigmoid, EpochProgress p)
+    {
+        int k = v.ClassCount;
+        var scaling = v.Scaling;
+        double sqLabel = 0, sqTeacher = 0;
+        long labelledValues = 0;
+        for (int r = 0; r < v.Rows; r++)
+        {
+            bool labelled = v.Label(r) >= 0;
+            var target = v.TargetRow(r);
+            ReadOnlySpan<float> teacher = v.HasTeacher ? v.TeacherRow(r) : default;
+            for (int j = 0; j < k; j++)
+            {
+                double s = Unscale(outputs[r * k + j], j, scaling, throughSigmoid);
+                if (labelled)
+                {
+                    double e = s - Unscale(target[j], j, scaling, false);
+                    sqLabel += e * e;
+                    labelledValues++;
+                }
+                if (v.HasTeacher)
+                {
+                    double e = s - Unscale(teacher[j], j, scaling, false);
+                    sqTeacher += e * e;
+                }
+            }
+        }
+        return p with
+        {
+            ValidationRmse = labelledValues > 0 ? Math.Sqrt(sqLabel / labelledValues) : double.NaN,
+            ValidationTeacherRmse = v.HasTeacher ? Math.Sqrt(sqTeacher / ((long)v.Rows * k)) : double.NaN,
+        };
+    }
+
+    private static EpochProgress Ranking(TrainingSet v, float[] scores, EpochProgress p)
+    {
+        double ndcgSum = 0;
+        int ndcgGroups = 0;
+        long pairs = 0, agreeing = 0;
+        foreach (var rows in Enumerable.Range(0, v.Rows).GroupBy(v.Group).Select(g => g.ToArray()))
+        {
+            if (rows.All(r => v.Label(r) >= 0))
+            {
+                var gains = rows.Select(r => Math.Pow(2, v.TargetRow(r)[0]) - 1).ToArray();
+                double ideal = Dcg(gains.OrderDescending().ToArray());
+                if (ideal > 0)
+                {
+                    var byStudent = Enumerable.Range(0, rows.Length).OrderByDescending(i => scores[rows[i]]).Select(i => gains[i]).ToArray();
+                    ndcgSum += Dcg(byStudent) / ideal;
+                    ndcgGroups++;
+                }
+            }
+            if (!v.HasTeacher) continue;
+            for (int a = 0; a < rows.Length; a++)
+                for (int b = a + 1; b < rows.Length; b++)
+                {
+                    double dt = v.TeacherRow(rows[a])[0] - v.TeacherRow(rows[b])[0];
+                    if (dt == 0) continue;
+                    pairs++;
+                    if (Math.Sign(scores[rows[a]] - scores[rows[b]]) == Math.Sign(dt)) agreeing++;
+                }
+        }
+        return p with
+        {
+            ValidationNdcg = ndcgGroups > 0 ? ndcgSum / ndcgGroups : double.NaN,
+            ValidationTeacherAgreement = pairs > 0 ? agreeing / (double)pairs : double.NaN,
+        };
+    }
+
+    /// <summary>Discounted cumulative gain of the first <see cref="NdcgAt"/> gains: Σ gᵢ / log₂(i + 2).</summary>
+    private static double Dcg(double[] gains)
+    {
+        double sum = 0;
+        for (int i = 0; i < Math.Min(NdcgAt, gains.Length); i++) sum += gains[i] / Math.Log2(i + 2);
+        return sum;
+    }
+
+    private static double Unscale(double value, int output, TargetScaling? scaling, bool throughSigmoid)
+        => throughSigmoid ? Sigmoid(value) : scaling is null ? value : value * scaling.Std[output] + scaling.Mean[output];
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    /// <summary>log(1 + eˣ), stable for large |x|.</summary>
+    private static double Softplus(double x) => x > 0 ? x + Math.Log(1 + Math.Exp(-x)) : Math.Log(1 + Math.Exp(x));
+}
