@@ -43,6 +43,22 @@ public class ArgumentValidationTests
         { "zero TGeo virtual step", () => DistillationLoss.TGeoKd(virtualStep: 0), "virtualStep" },
         { "zero dropout samples", () => DistillationLoss.MultiSampleDropout(DistillationLoss.Hinton(), samples: 0), "samples" },
         { "dropout rate 1", () => DistillationLoss.MultiSampleDropout(DistillationLoss.Hinton(), dropoutRate: 1), "dropoutRate" },
+        { "zero binary-KD temperature", () => DistillationLoss.BinaryKd(temperature: 0), "temperature" },
+        { "binary-KD alpha above 1", () => DistillationLoss.BinaryKd(alpha: 1.5), "alpha" },
+        { "negative regression-KD alpha", () => DistillationLoss.RegressionKd(alpha: -0.1), "alpha" },
+        { "zero regression Huber delta", () => DistillationLoss.RegressionKd(distance: RegressionDistance.Huber, huberDelta: 0), "huberDelta" },
+        { "unknown regression distance", () => DistillationLoss.RegressionKd(distance: (RegressionDistance)7), "distance" },
+        { "negative teacher-bounded margin", () => DistillationLoss.TeacherBounded(margin: -1), "margin" },
+        { "NaN teacher-bounded weight", () => DistillationLoss.TeacherBounded(weight: double.NaN), "weight" },
+        { "infinite teacher-bounded Huber delta", () => DistillationLoss.TeacherBounded(huberDelta: double.PositiveInfinity), "huberDelta" },
+        { "negative tolerant/tough main weight", () => DistillationLoss.TolerantTough(mainWeight: -1), "mainWeight" },
+        { "negative tough assistive weight", () => DistillationLoss.TolerantTough(toughWeight: -1), "toughWeight" },
+        { "NaN tough beyond weight", () => DistillationLoss.TolerantTough(toughBeyond: double.NaN), "toughBeyond" },
+        { "infinite tolerant within weight", () => DistillationLoss.TolerantTough(tolerantWithin: double.NegativeInfinity), "tolerantWithin" },
+        { "Bernoulli-KL alpha above 1", () => DistillationLoss.BernoulliKl(alpha: 2), "alpha" },
+        { "zero listwise-KL temperature", () => DistillationLoss.ListwiseKl(0), "temperature" },
+        { "infinite ranking-KD temperature", () => DistillationLoss.RankingKd(temperature: double.PositiveInfinity), "temperature" },
+        { "negative ranking-KD alpha", () => DistillationLoss.RankingKd(alpha: -1), "alpha" },
     };
 
     [Theory]
@@ -75,5 +91,23 @@ public class ArgumentValidationTests
         Assert.Equal(1.7, DistillationLoss.GeneralizedCrossEntropy().Tau, 12);
         Assert.Equal(0.1, DistillationLoss.SkewKl().Skew);
         Assert.Equal((0.1, 20), (DistillationLoss.Sinkhorn().Epsilon, DistillationLoss.Sinkhorn().Iterations));
+    }
+
+    [Fact]
+    public void Task_loss_factories_use_the_documented_defaults()
+    {
+        var binary = DistillationLoss.BinaryKd();
+        Assert.Equal((1.0, 0.0), (binary.Temperature, binary.Alpha));
+        var regression = DistillationLoss.RegressionKd();
+        Assert.Equal((0.0, RegressionDistance.Mse, 1.0), (regression.Alpha, regression.RegressionDistance, regression.HuberDelta));
+        var bounded = DistillationLoss.TeacherBounded();
+        Assert.Equal((0.0, 0.5, RegressionDistance.Huber, 1.0), (bounded.Margin, bounded.Weight, bounded.RegressionDistance, bounded.HuberDelta));
+        var tt = DistillationLoss.TolerantTough();
+        Assert.Equal((2.0, 1.0, 1.0), (tt.MainWeight, tt.ToughWeight, tt.TolerantWeight));
+        Assert.Equal((1.9, -0.45, 1.8, -0.4), (tt.ToughBeyond, tt.ToughWithin, tt.TolerantBeyond, tt.TolerantWithin));
+        Assert.Equal(0.0, DistillationLoss.BernoulliKl().Alpha);
+        Assert.Equal(1.0, DistillationLoss.ListwiseKl().Temperature);
+        var ranking = DistillationLoss.RankingKd();
+        Assert.Equal((1.0, 0.0), (ranking.Temperature, ranking.Alpha));
     }
 }
