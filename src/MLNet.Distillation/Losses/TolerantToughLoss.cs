@@ -25,7 +25,8 @@ namespace MLNet.Distillation.Losses;
 /// label takes the Tough-Teacher's output as its target G (this library's choice; the paper has labels everywhere): its
 /// tough assistive term is then zero and it learns from the tough teacher through the main loss and from the tolerant
 /// teacher through its assistive loss. The paper's text was not available to check against; the 0.15 bound and the slope 3
-/// are the code's constants. Terms: <c>kd-main</c>, <c>tough-assist</c>, <c>tolerant-assist</c>.
+/// are the code's constants. The teachers' roles are fixed by their order, so <see cref="LossContext.TeacherWeights"/> is not
+/// used (weigh the parts with the loss weights). Terms: <c>kd-main</c>, <c>tough-assist</c>, <c>tolerant-assist</c>.
 /// </summary>
 public sealed class TolerantToughLoss : DistillationLoss
 {
