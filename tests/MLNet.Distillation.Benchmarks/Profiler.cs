@@ -21,7 +21,7 @@ internal static class Profiler
             GpuDeviceId = options.GpuDeviceId, FallbackToCpu = false, IntraOpNumThreads = options.IntraOpThreads,
         }).Fit(source);
         var inputs = TeacherBinder.BindInputs(transformer.Model, new DistillOptions { InputColumnName = "Features" }, source.Schema);
-        var outputs = new[] { new OutputBinding(teacher.OutputName, "Teacher", (int)transformer.Model.Outputs.First(o => o.Name == teacher.OutputName).Dimensions.Skip(1).Aggregate(1L, (a, b) => a * b), Losses.TeacherOutputKind.Logits) };
+        var outputs = new[] { new OutputBinding(teacher.OutputName, "Teacher", (int)transformer.Model.Outputs.First(o => o.Name == teacher.OutputName).Dimensions.Skip(1).Aggregate(1L, (a, b) => a * b), Losses.TeacherOutputKind.Logits, [transformer.Model.Outputs.First(o => o.Name == teacher.OutputName).Dimensions.Skip(1).Aggregate(1L, (a, b) => a * b)]) };
         for (int pass = 0; pass < 1 + options.Repeats; pass++)
         {
             long allocated = GC.GetAllocatedBytesForCurrentThread();

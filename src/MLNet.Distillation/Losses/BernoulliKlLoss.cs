@@ -28,6 +28,9 @@ public sealed class BernoulliKlLoss : DistillationLoss
     /// <summary>False: without a teacher the loss is the KL to the labels.</summary>
     public override bool RequiresTeacher => false;
 
+    /// <summary>True: with a teacher column the teacher teaches (the rows without a label, and the labelled rows by α); without one the labels alone.</summary>
+    public override bool UsesTeacher => true;
+
     /// <inheritdoc />
     public override IReadOnlyCollection<DistillationTask> Tasks => [DistillationTask.Regression];
 

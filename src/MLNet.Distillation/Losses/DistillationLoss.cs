@@ -25,6 +25,13 @@ public abstract partial class DistillationLoss : IDisposable
     public virtual bool RequiresTeacher => true;
 
     /// <summary>
+    /// Whether the loss learns from teacher outputs when the trainer has them: true for every loss that requires them, and
+    /// for losses that work with or without a teacher (the binary, regression and ranking defaults learn from the labels
+    /// alone without one); false for label-only losses, which a fit on rows without labels refuses.
+    /// </summary>
+    public virtual bool UsesTeacher => RequiresTeacher;
+
+    /// <summary>
     /// The tasks this loss is made for (default: multiclass classification only); a trainer refuses a loss for any other
     /// task, naming the losses that fit.
     /// </summary>
@@ -131,6 +138,9 @@ public sealed class CompositeLoss : DistillationLoss
 
     /// <inheritdoc />
     public override bool RequiresTeacher => _parts.Any(p => p.RequiresTeacher);
+
+    /// <inheritdoc />
+    public override bool UsesTeacher => _parts.Any(p => p.UsesTeacher);
 
     /// <inheritdoc />
     public override IReadOnlyCollection<DistillationTask> Tasks

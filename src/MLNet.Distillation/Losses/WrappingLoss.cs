@@ -20,6 +20,9 @@ public abstract class WrappingLoss : DistillationLoss
     public override bool RequiresTeacher => Inner.RequiresTeacher;
 
     /// <inheritdoc />
+    public override bool UsesTeacher => Inner.UsesTeacher;
+
+    /// <inheritdoc />
     public override IReadOnlyCollection<DistillationTask> Tasks => Inner.Tasks;
 
     /// <inheritdoc />

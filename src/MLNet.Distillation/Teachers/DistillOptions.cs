@@ -36,7 +36,7 @@ public sealed class DistillOptions
 
     /// <summary>
     /// Whether the (first) output holds logits or probabilities. <c>null</c> (default): detected — an output produced by a
-    /// Softmax node in the graph is taken as probabilities, anything else as logits. The losses read it from the column's annotation.
+    /// Softmax or Sigmoid node in the graph is taken as probabilities, anything else as logits. The losses read it from the column's annotation.
     /// </summary>
     public TeacherOutputKind? OutputKind { get; set; }
 

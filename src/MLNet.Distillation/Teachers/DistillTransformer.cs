@@ -120,8 +120,9 @@ public sealed class DistillTransformer : ITransformer, IDisposable
             if (info.ElementType != typeof(float))
                 throw new NotSupportedException($"Teacher model '{Model.ModelPath}' output '{name}' holds {info.ElementType.Name} values; teacher columns must be float32 (map only the float outputs with DistillOptions.OutputColumns).");
             var rowDims = info.Dimensions.Skip(1).ToArray();
-            int size = rowDims.All(d => d > 0) ? checked((int)rowDims.Aggregate(1L, (a, b) => a * b)) : ProbeOutputSize(inputs, name, inputSchema, data);
-            outputs[j] = new OutputBinding(name, column, size, TeacherKinds[j]);
+            bool known = rowDims.All(d => d > 0);
+            int size = known ? checked((int)rowDims.Aggregate(1L, (a, b) => a * b)) : ProbeOutputSize(inputs, name, inputSchema, data);
+            outputs[j] = new OutputBinding(name, column, size, TeacherKinds[j], known ? rowDims : [size]);
         }
         if (_options.CacheTopK is int k && k >= outputs[0].RowSize)
             throw new ArgumentException($"DistillOptions.CacheTopK is {k}, but teacher model '{Model.ModelPath}' output '{outputs[0].OutputName}' has only {outputs[0].RowSize} values per row; use a k below that, or null to keep every class.");

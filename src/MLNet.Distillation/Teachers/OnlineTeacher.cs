@@ -36,7 +36,7 @@ internal sealed class OnlineTeacher : IDisposable
             if (output.ElementType != typeof(float) || size != classCount)
                 throw new ArgumentException($"Transfer-set teacher '{modelPath}' output '{output.Name}' {output.ShapeText} must hold {classCount} float32 values per row, one per class.");
             _output = output.Name;
-            Kind = OnnxGraphInspector.ProducerOpType(_model.ModelPath, _output) == "Softmax" ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
+            Kind = OnnxGraphInspector.KindOf(_model.ModelPath, _output);
         }
         catch
         {

@@ -1,13 +1,23 @@
+using MLNet.Distillation.Losses;
+
 namespace MLNet.Distillation.Teachers;
 
 /// <summary>
 /// Reads just enough of an ONNX file's protobuf (graph → nodes → op_type, outputs) to tell which operator produces a
-/// graph output, without copying the weights. Used to detect teachers that end in Softmax.
+/// graph output, without copying the weights. Used to detect teachers that end in Softmax or Sigmoid.
 /// </summary>
 internal static class OnnxGraphInspector
 {
+    /// <summary>
+    /// What a teacher output holds, judged by the operator that produces it: probabilities when it is a <c>Softmax</c>
+    /// (a classifier's class probabilities) or a <c>Sigmoid</c> (a binary classifier's probability of the positive class),
+    /// logits otherwise.
+    /// </summary>
+    public static TeacherOutputKind KindOf(string modelPath, string outputName)
+        => ProducerOpType(modelPath, outputName) is "Softmax" or "Sigmoid" ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
+
     /// <summary>Op type of the node that produces <paramref name="outputName"/>, or null when not found / unreadable.</summary>
-    public static string? ProducerOpType(string modelPath, string outputName)
+    private static string? ProducerOpType(string modelPath, string outputName)
     {
         try
         {

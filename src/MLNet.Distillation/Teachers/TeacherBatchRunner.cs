@@ -33,7 +33,7 @@ internal sealed class TeacherBatchRunner : IDisposable
         _inputBuffers = inputs.Select(i => Array.CreateInstance(i.ElementType, checked(capacity * i.RowSize))).ToArray();
         OutputBuffers = outputs.Select(o => new float[checked(capacity * o.RowSize)]).ToArray();
         _fullInputs = inputs.Select((b, i) => CreateTensor(_inputBuffers[i], b.ElementType, Shape(capacity, b.RowShape), capacity * b.RowSize)).ToArray();
-        _fullOutputs = outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, OutputBuffers[i].AsMemory(), [capacity, o.RowSize])).ToArray();
+        _fullOutputs = outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, OutputBuffers[i].AsMemory(), Shape(capacity, o.RowShape))).ToArray();
     }
 
     /// <summary>Rows per teacher call.</summary>
@@ -70,7 +70,7 @@ internal sealed class TeacherBatchRunner : IDisposable
         else
         {
             var ins = _inputs.Select((b, i) => CreateTensor(_inputBuffers[i], b.ElementType, Shape(rows, b.RowShape), rows * b.RowSize)).ToArray();
-            var outs = _outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, OutputBuffers[i].AsMemory(0, rows * o.RowSize), [rows, o.RowSize])).ToArray();
+            var outs = _outputs.Select((o, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, OutputBuffers[i].AsMemory(0, rows * o.RowSize), Shape(rows, o.RowShape))).ToArray();
             try { _model.Session.Run(null, _inputNames, ins, _outputNames, outs); }
             finally { foreach (var v in ins) v.Dispose(); foreach (var v in outs) v.Dispose(); }
         }

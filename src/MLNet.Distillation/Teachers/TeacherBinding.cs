@@ -11,7 +11,11 @@ internal sealed record InputBinding(string InputName, string ColumnName, Type El
 }
 
 /// <summary>A model output bound to a float vector column.</summary>
-internal sealed record OutputBinding(string OutputName, string ColumnName, int RowSize, TeacherOutputKind Kind);
+/// <summary>
+/// A teacher output bound to a column: <paramref name="RowSize"/> values per row, in the output's per-row shape
+/// <paramref name="RowShape"/> (empty for an output of rank 1, [N], such as a regression model's).
+/// </summary>
+internal sealed record OutputBinding(string OutputName, string ColumnName, int RowSize, TeacherOutputKind Kind, long[] RowShape);
 
 /// <summary>Validates a teacher against a data schema and resolves how each input/output maps to a column.</summary>
 internal static class TeacherBinder
@@ -110,8 +114,7 @@ internal static class TeacherBinder
     public static TeacherOutputKind DetectKind(TeacherModel model, DistillOptions options, string outputName, bool isFirst)
     {
         if (isFirst && options.OutputKind is TeacherOutputKind declared) return declared;
-        var op = OnnxGraphInspector.ProducerOpType(model.ModelPath, outputName);
-        return op == "Softmax" ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
+        return OnnxGraphInspector.KindOf(model.ModelPath, outputName);
     }
 
     private static string TypeName(Type t) => t == typeof(float) ? "float32" : t == typeof(double) ? "float64" : t == typeof(long) ? "int64" : t == typeof(int) ? "int32" : t == typeof(bool) ? "bool" : t.Name;

@@ -163,7 +163,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
         if (!train.HasLabels && !train.HasTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
-        if (!train.HasLabels && !loss.RequiresTeacher)
+        if (!train.HasLabels && !loss.UsesTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
         if (o.TransferSet is not null && !train.HasTeacher)
             throw new ArgumentException("StudentOptions.TransferSet needs a teacher column as well (StudentOptions.TeacherColumnName): the real rows are distilled from it and the synthetic rows from the online teacher.");
