@@ -68,6 +68,10 @@ internal sealed class RankingGroups
         if (min < 0)
             throw new ArgumentException($"{lossName}: group ids must be 0..G−1 within the batch, but one is {min}.", nameof(context));
         long g = id64.max().item<long>() + 1;
+        if (g > b)
+            throw new ArgumentException(
+                $"{lossName}: group ids must be numbered 0..G−1 within the batch, but the largest is {g - 1} in a batch of {b} rows; " +
+                "renumber the batch's groups (the trainer does this for a GroupId column).", nameof(context));
 
         var (_, order) = id64.sort(0, stable: true);
         var counts = zeros(g, dtype: ScalarType.Int64, device: ids.device).index_add_(0, id64, ones_like(id64), 1);

@@ -290,7 +290,7 @@ public class TaskLossBehaviourTests
     }
 
     [Fact]
-    public void Ranking_losses_refuse_a_batch_without_group_ids_or_with_several_outputs()
+    public void Ranking_losses_refuse_a_batch_without_group_ids_with_unnumbered_groups_or_with_several_outputs()
     {
         using var scope = NewDisposeScope();
         var noGroups = Context(DistillationTask.Ranking, Column(0.1, 0.2), Column(0, 1), Column(1, 0), Ints(0, 0));
@@ -300,6 +300,8 @@ public class TaskLossBehaviourTests
         Assert.Contains("one score per row", Assert.Throws<ArgumentException>(() => DistillationLoss.RankingKd().Compute(wide)).Message);
         var shortGroups = Context(DistillationTask.Ranking, Column(0.1, 0.2), Column(0, 1), Column(1, 0), Ints(0, 0), Ints(0));
         Assert.Contains("one group id per row", Assert.Throws<ArgumentException>(() => DistillationLoss.ListNet().Compute(shortGroups)).Message);
+        var rawIds = Context(DistillationTask.Ranking, Column(0.1, 0.2), Column(0, 1), Column(1, 0), Ints(0, 0), Ints(7, 7));
+        Assert.Contains("numbered 0..G−1", Assert.Throws<ArgumentException>(() => DistillationLoss.RankNet().Compute(rawIds)).Message);
     }
 
     [Fact]
