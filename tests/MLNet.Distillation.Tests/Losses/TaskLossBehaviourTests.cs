@@ -48,6 +48,7 @@ public class TaskLossBehaviourTests
         {
             Assert.Equal([task], loss.Tasks);
             Assert.Equal(teacher, loss.RequiresTeacher);
+            Assert.Equal(loss is not ListNetLoss, loss.UsesTeacher);
             Assert.Equal(loss is TolerantToughLoss, loss.UsesAllTeachers);
             Assert.Equal(loss is BernoulliKlLoss, loss.PredictsThroughSigmoid);
         }
