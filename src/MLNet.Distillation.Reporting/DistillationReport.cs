@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MLNet.Distillation.Export;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;
@@ -125,6 +126,8 @@ public sealed class DistillationReport
 
         var (teacherProbabilities, studentProbabilities, labels) = ReadPredictions(withTeacher, TeacherColumn, teacherGivesLogits,
             options.LabelColumnName, student.ClassNames, student.Network.NumClasses);
+        AlignTeacher(mlContext, withTeacher.Schema[TeacherColumn], withTeacher.Schema.GetColumnOrNull(options.LabelColumnName),
+            teacherProbabilities, labels, student.Network.NumClasses);
 
         var studentOnnx = StudentOnnxExporter.ToOnnx(student.Network, StudentOnnxExporter.InputName, student.ClassNames);
         var teacherSummary = new ModelSummary
@@ -251,6 +254,33 @@ public sealed class DistillationReport
             labels.Add(getLabel());
         }
         return (teacher, student, labels);
+    }
+
+    /// <summary>
+    /// Puts the teacher's outputs into the student's class order, decided as the student's fit decides it (class names,
+    /// integer labels or the evidence of the labelled rows: <see cref="ClassAligner"/>), so that a label whose keys are not
+    /// in the teacher's output order still compares like with like. The decision is a line in <c>MLContext.Log</c>; when
+    /// the rows do not decide it, the report keeps the key order and says so there.
+    /// </summary>
+    private static void AlignTeacher(MLContext mlContext, DataViewSchema.Column teacherColumn, DataViewSchema.Column? label,
+        List<float[]> teacher, List<int> labels, int classes)
+    {
+        IHostEnvironment env = mlContext;
+        var aligner = new ClassAligner(ClassAlignment.Auto, m => env.Info("Report", m), m => env.Warn("Report", m));
+        var labelStore = new RowStore<int>(1, labels.Count);
+        foreach (var l in labels) labelStore.Append()[0] = l;
+        var teacherStore = new RowStore<float>(classes, teacher.Count);
+        foreach (var row in teacher) row.CopyTo(teacherStore.Append());
+        try
+        {
+            aligner.Align(teacherColumn, label is { Type: KeyDataViewType } ? label : null, labelStore, teacherStore, classes);
+        }
+        catch (ArgumentException e)
+        {
+            env.Warn("Report", $"The report compares teacher output i with student class i (key order): {e.Message}");
+            return;
+        }
+        for (int i = 0; i < teacher.Count; i++) teacherStore[i].CopyTo(teacher[i]);
     }
 
     private static LatencyStats TimeTeacher(IDataView data, string teacherModelPath, DistillOptions teacherOptions, DistillationReportOptions options)
