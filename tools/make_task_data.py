@@ -520,7 +520,7 @@ def regression_task(x, y, parts, student, description, source, feature_names, te
             member, note = tabular_fit(x, yf, parts, 64, 2, 1, 0.1, F.mse_loss, neg_mse, seed=m, rows=rows,
                                        weight_decay=1e-4)
             members.append(member)
-            notes.append(note.split(" (")[0].replace("best epoch ", ""))
+            notes.append(note.split(" on valid")[0].replace("best epoch ", ""))
         model = Bagged(members, head=Squeeze())
         output, dims = "score", []
         arch = ("mean of 5 MLPs, each: standardise, 2 x (Linear 64, ReLU, Dropout 0.1), Linear 1, trained on a "
