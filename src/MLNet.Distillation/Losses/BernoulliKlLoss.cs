@@ -42,7 +42,7 @@ public sealed class BernoulliKlLoss : DistillationLoss
     {
         var f = c.StudentLogits;
         var y = RequireTargets(c);
-        if (y.lt(0).logical_or(y.gt(1)).any().item<bool>())
+        if (y.ge(0).logical_and(y.le(1)).logical_not().any().item<bool>())   // also catches NaN
             throw new ArgumentException(
                 $"{Name}: the targets must lie in [0, 1] (the loss predicts through a sigmoid), but the batch has targets from " +
                 $"{y.min().to_type(ScalarType.Float64).item<double>():G6} to {y.max().to_type(ScalarType.Float64).item<double>():G6}. " +

@@ -183,6 +183,8 @@ public class TaskLossBehaviourTests
             Context(DistillationTask.Regression, Column(0, 0), null, Column(0.5, 1.5), Ints(0, 0))));
         Assert.Contains("[0, 1]", ex.Message);
         Assert.Contains("1.5", ex.Message);
+        Assert.Throws<ArgumentException>(() => DistillationLoss.BernoulliKl().Compute(
+            Context(DistillationTask.Regression, Column(0, 0), null, Column(0.5, double.NaN), Ints(0, 0))));
     }
 
     [Fact]
