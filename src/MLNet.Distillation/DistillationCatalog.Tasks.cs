@@ -100,4 +100,43 @@ public static partial class DistillationCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new StudentTrainer(HostEnvironment.From(catalog), options, DistillationTask.Ranking);
     }
+
+    /// <summary>
+    /// Searches a binary student's losses (<see cref="Search.AutoDistillCandidate.DefaultSpace(DistillationTask)"/>: BinaryKd at
+    /// several temperatures and weights, learning rates, schedules) with successive halving on validation rows — always
+    /// including training from the labels alone — and returns the winner refit on all rows.
+    /// </summary>
+    /// <param name="catalog">The binary classification trainers catalog (<c>mlContext.BinaryClassification.Trainers</c>).</param>
+    /// <param name="options">Search space, budget and the fixed student settings.</param>
+    public static Search.AutoDistillTrainer AutoDistill(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, Search.AutoDistillOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new Search.AutoDistillTrainer(HostEnvironment.From(catalog), options, DistillationTask.BinaryClassification);
+    }
+
+    /// <summary>
+    /// Searches a regression student's losses (RegressionKd with MSE and Huber, TeacherBounded, learning rates, schedules)
+    /// on validation rows by RMSE — always including training from the labels alone — and returns the winner refit on all rows.
+    /// A challenger replaces the default only when its squared errors are lower beyond two standard errors of the paired differences.
+    /// </summary>
+    /// <param name="catalog">The regression trainers catalog (<c>mlContext.Regression.Trainers</c>).</param>
+    /// <param name="options">Search space, budget and the fixed student settings.</param>
+    public static Search.AutoDistillTrainer AutoDistill(this RegressionCatalog.RegressionTrainers catalog, Search.AutoDistillOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new Search.AutoDistillTrainer(HostEnvironment.From(catalog), options, DistillationTask.Regression);
+    }
+
+    /// <summary>
+    /// Searches a ranking student's losses (RankingKd, ListNet with MarginMse or RankNet, learning rates, schedules) on
+    /// validation groups by NDCG@10 — always including training from the labels alone — and returns the winner refit on all
+    /// rows. A challenger replaces the default only when it is better beyond two standard errors of the per-group differences.
+    /// </summary>
+    /// <param name="catalog">The ranking trainers catalog (<c>mlContext.Ranking.Trainers</c>).</param>
+    /// <param name="options">Search space, budget and the fixed student settings (StudentOptions.RowGroupColumnName names the groups).</param>
+    public static Search.AutoDistillTrainer AutoDistill(this RankingCatalog.RankingTrainers catalog, Search.AutoDistillOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new Search.AutoDistillTrainer(HostEnvironment.From(catalog), options, DistillationTask.Ranking);
+    }
 }

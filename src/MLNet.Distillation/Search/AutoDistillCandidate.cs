@@ -17,7 +17,7 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
 
     /// <summary>
     /// True for the incumbent: the candidate a search keeps unless another one beats it by more than the noise of the
-    /// validation rows, and trains in every rung (in <see cref="DefaultSpace"/>: the library's default distillation).
+    /// validation rows, and trains in every rung (in <see cref="DefaultSpace(string, int[])"/>: the library's default distillation).
     /// Without one, scratch is the incumbent.
     /// </summary>
     public bool IsDefault { get; init; }
@@ -28,10 +28,10 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
     /// <summary>Learning-rate schedule of this candidate; null (default) keeps <see cref="StudentOptions.Schedule"/>.</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
-    /// <summary>The library's default distillation — what a student with only a teacher column set trains with.</summary>
+    /// <summary>The library's default distillation of a multiclass student — what a student with only a teacher column set trains with (<see cref="DefaultFor"/> for the other tasks).</summary>
     public static AutoDistillCandidate Default { get; } = new($"default KD ({DefaultLossName()})", StudentTrainer.DefaultDistillation) { IsDefault = true };
 
-    /// <summary>Training from scratch with cross-entropy: the baseline every search includes.</summary>
+    /// <summary>Training a multiclass student from scratch with cross-entropy: the baseline every search includes (<see cref="ScratchFor"/> for the other tasks).</summary>
     public static AutoDistillCandidate Scratch { get; } = new("scratch (cross-entropy)", () => DistillationLoss.CrossEntropy()) { IsScratch = true };
 
     /// <summary>
@@ -78,8 +78,70 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
         return list;
     }
 
+    /// <summary>The from-scratch baseline of a search for <paramref name="task"/>: the task's default loss on the labels alone.</summary>
+    /// <param name="task">The student's task.</param>
+    public static AutoDistillCandidate ScratchFor(DistillationTask task) => task == DistillationTask.MulticlassClassification
+        ? Scratch
+        : new($"scratch (labels only)", () => new LabelsOnlyLoss(StudentTrainer.DefaultLoss(new StudentOptions(), task))) { IsScratch = true };
+
+    /// <summary>The library's default distillation for <paramref name="task"/> (what a student with only a teacher column set trains with), as the incumbent.</summary>
+    /// <param name="task">The student's task.</param>
+    public static AutoDistillCandidate DefaultFor(DistillationTask task) => task == DistillationTask.MulticlassClassification
+        ? Default
+        : new($"default KD ({LossName(() => StudentTrainer.DefaultLoss(new StudentOptions(), task))})", () => StudentTrainer.DefaultLoss(new StudentOptions(), task)) { IsDefault = true };
+
+    /// <summary>
+    /// The default search space of a binary, regression or ranking student (for multiclass: <see cref="DefaultSpace(string, int[])"/>):
+    /// scratch, the task's default distillation (the incumbent) also at a third and three times the learning rate and under
+    /// a cosine schedule, and the task's losses —
+    /// binary: <c>BinaryKd</c> at (T, α) = (1, 0.5), (2, 0.5), (4, 0.9) and (1, 1);
+    /// regression: <c>RegressionKd</c> at α = 0.5 (MSE and Huber) and 1, <c>TeacherBounded()</c>;
+    /// ranking: <c>RankingKd(1, 0.5)</c>, <c>RankingKd(1, 1)</c>, <c>ListNet + MarginMse</c>, <c>ListNet + RankNet</c>.
+    /// </summary>
+    /// <param name="task">The student's task.</param>
+    public static IReadOnlyList<AutoDistillCandidate> DefaultSpace(DistillationTask task)
+    {
+        if (task == DistillationTask.MulticlassClassification) return DefaultSpace();
+        var defaults = new StudentOptions();
+        var incumbent = DefaultFor(task);
+        var list = new List<AutoDistillCandidate>
+        {
+            ScratchFor(task),
+            incumbent,
+            incumbent with { Name = $"{incumbent.Name}, lr {defaults.LearningRate / 3:G2}", LearningRate = defaults.LearningRate / 3, IsDefault = false },
+            incumbent with { Name = $"{incumbent.Name}, lr {defaults.LearningRate * 3:G2}", LearningRate = defaults.LearningRate * 3, IsDefault = false },
+            incumbent with { Name = $"{incumbent.Name}, cosine", Schedule = LearningRateSchedule.Cosine, IsDefault = false },
+        };
+        switch (task)
+        {
+            case DistillationTask.BinaryClassification:
+                foreach (var (t, a) in new[] { (1.0, 0.5), (2.0, 0.5), (4.0, 0.9), (1.0, 1.0) })
+                    list.Add(new($"binary-kd T={t:G3} a={a:G3}", () => DistillationLoss.BinaryKd(t, a)));
+                break;
+            case DistillationTask.Regression:
+                list.Add(new("regression-kd a=0.5 (mse)", () => DistillationLoss.RegressionKd(0.5)));
+                list.Add(new("regression-kd a=0.5 (huber)", () => DistillationLoss.RegressionKd(0.5, RegressionDistance.Huber)));
+                list.Add(new("regression-kd a=1 (teacher only)", () => DistillationLoss.RegressionKd(1)));
+                list.Add(new("teacher-bounded", () => DistillationLoss.TeacherBounded()));
+                break;
+            default:
+                list.Add(new("ranking-kd T=1 a=0.5", () => DistillationLoss.RankingKd(1, 0.5)));
+                list.Add(new("ranking-kd T=1 a=1 (teacher only)", () => DistillationLoss.RankingKd(1, 1)));
+                list.Add(new("listnet + margin-mse", () => DistillationLoss.ListNet() + DistillationLoss.MarginMse()));
+                list.Add(new("listnet + ranknet", () => DistillationLoss.ListNet() + DistillationLoss.RankNet()));
+                break;
+        }
+        return list;
+    }
+
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    private static string LossName(Func<DistillationLoss> create)
+    {
+        using var loss = create();
+        return loss.Name;
+    }
 
     private static string DefaultLossName()
     {

@@ -13,7 +13,7 @@ public sealed class AutoDistillOptions
     /// </summary>
     public StudentOptions Student { get; set; } = new();
 
-    /// <summary>Candidates to search; null (default) uses <see cref="AutoDistillCandidate.DefaultSpace"/>. Scratch is added if missing.</summary>
+    /// <summary>Candidates to search; null (default) uses <see cref="AutoDistillCandidate.DefaultSpace(string, int[])"/> (multiclass) or <see cref="AutoDistillCandidate.DefaultSpace(Losses.DistillationTask)"/>. Scratch is added if missing.</summary>
     public IReadOnlyList<AutoDistillCandidate>? Candidates { get; set; }
 
     /// <summary>Fraction of the rows (seeded) held out to score candidates (default 0.2). The winner is refit on all rows.</summary>

@@ -46,8 +46,12 @@ public sealed class AutoDistillResult
     public IReadOnlyList<AutoDistillTrial> Leaderboard => Trials
         .GroupBy(t => t.Candidate)
         .Select(g => g.OrderByDescending(t => t.Rung).First())
-        .OrderByDescending(t => t.Rung).ThenByDescending(t => t.Accuracy).ThenByDescending(t => t.TeacherAgreement)
+        .OrderByDescending(t => t.Rung).ThenByDescending(Quality).ThenByDescending(t => t.TeacherAgreement)
         .ToArray();
+
+    /// <summary>A trial's main metric, higher is better: accuracy (classification), NDCG@10 (ranking) or −RMSE (regression).</summary>
+    internal static double Quality(AutoDistillTrial t)
+        => !double.IsNaN(t.Accuracy) ? t.Accuracy : !double.IsNaN(t.Ndcg) ? t.Ndcg : !double.IsNaN(t.Rmse) ? -t.Rmse : double.NegativeInfinity;
 
     /// <summary>The leaderboard as a Markdown table.</summary>
     public string ToMarkdown()
@@ -56,10 +60,18 @@ public sealed class AutoDistillResult
         var sb = new StringBuilder();
         sb.AppendLine($"AutoDistill (seed {Seed}, {Trials.Count} trials, {Elapsed.TotalSeconds.ToString("F1", inv)} s = {CostRatio.ToString("F1", inv)}× one plain fit of {RefitElapsed.TotalSeconds.ToString("F1", inv)} s): winner **{Winner}**, refit for {WinnerEpochs} epochs — {Reason}");
         sb.AppendLine();
-        sb.AppendLine("| candidate | rung | epochs | val accuracy | val log-loss | agreement with teacher |");
-        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        bool regression = Trials.Any(t => !double.IsNaN(t.Rmse)), ranking = Trials.Any(t => !double.IsNaN(t.Ndcg));
+        sb.AppendLine(regression ? "| candidate | rung | epochs | val RMSE | agreement with teacher |"
+            : ranking ? "| candidate | rung | epochs | val NDCG@10 | pairs ordered as the teacher |"
+            : "| candidate | rung | epochs | val accuracy | val log-loss | agreement with teacher |");
+        sb.AppendLine(regression || ranking ? "| --- | ---: | ---: | ---: | ---: |" : "| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var t in Leaderboard)
-            sb.AppendLine($"| {(t.Candidate == Winner ? $"**{t.Candidate}**" : t.Candidate)} | {t.Rung} | {t.Epochs} | {t.Accuracy.ToString("P2", inv)} | {t.LogLoss.ToString("F4", inv)} | {t.TeacherAgreement.ToString("P2", inv)} |");
+        {
+            var name = t.Candidate == Winner ? $"**{t.Candidate}**" : t.Candidate;
+            sb.AppendLine(regression ? $"| {name} | {t.Rung} | {t.Epochs} | {t.Rmse.ToString("G4", inv)} | {t.TeacherAgreement.ToString("P2", inv)} |"
+                : ranking ? $"| {name} | {t.Rung} | {t.Epochs} | {t.Ndcg.ToString("F4", inv)} | {t.TeacherAgreement.ToString("P2", inv)} |"
+                : $"| {name} | {t.Rung} | {t.Epochs} | {t.Accuracy.ToString("P2", inv)} | {t.LogLoss.ToString("F4", inv)} | {t.TeacherAgreement.ToString("P2", inv)} |");
+        }
         return sb.ToString();
     }
 
@@ -77,6 +89,7 @@ public sealed class AutoDistillResult
             trials = Trials.Select(t => new
             {
                 candidate = t.Candidate, rung = t.Rung, epochs = t.Epochs, accuracy = Finite(t.Accuracy), logLoss = Finite(t.LogLoss),
+                rmse = Finite(t.Rmse), ndcg = Finite(t.Ndcg),
                 teacherAgreement = Finite(t.TeacherAgreement), seconds = t.Elapsed.TotalSeconds, promoted = t.Promoted, isScratch = t.IsScratch,
             }),
         }, new JsonSerializerOptions { WriteIndented = true });

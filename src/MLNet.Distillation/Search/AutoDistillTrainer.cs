@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.Distillation.Losses;
 using MLNet.Distillation.Students;
 using MLNet.Distillation.Training;
 
@@ -29,11 +30,12 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     private readonly IHostEnvironment _env;
     private readonly AutoDistillOptions _options;
 
-    internal AutoDistillTrainer(IHostEnvironment env, AutoDistillOptions options)
+    internal AutoDistillTrainer(IHostEnvironment env, AutoDistillOptions options, DistillationTask task = DistillationTask.MulticlassClassification)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Student);
-        StudentTrainer.Validate(options.Student);
+        StudentTrainer.Validate(options.Student, task);
+        Task = task;
         if (options.Student.Loss is not null)
             throw new ArgumentException($"AutoDistillOptions.Student.Loss is set ({options.Student.Loss.Name}), but AutoDistill chooses the loss itself. Add it to the search as a candidate instead: Candidates = [.. AutoDistillCandidate.DefaultSpace(), new(\"mine\", () => yourLoss)].", nameof(options));
         if (options.Student.TransferSet is not null)
@@ -49,6 +51,9 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         _env = env;
         _options = options;
     }
+
+    /// <summary>The task of the students this search trains.</summary>
+    public DistillationTask Task { get; }
 
     /// <summary>Searches on <paramref name="input"/>, holding out <see cref="AutoDistillOptions.ValidationFraction"/> of it to rank candidates, and refits the winner on all rows.</summary>
     public StudentTransformer Fit(IDataView input) => Fit(input, null);
@@ -70,15 +75,16 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         baseOptions.CancellationToken = cancel.Token;   // reading, every trial and the refit stop at the next row or step
         cancel.Token.ThrowIfCancellationRequested();
         int seed = baseOptions.Seed ?? _env.Register("AutoDistill").Rand.Next();
-        var (all, given) = StudentTrainer.LoadAligned(_env, baseOptions, trainData, validationData);
+        var candidates = (o.Candidates ?? AutoDistillCandidate.DefaultSpace(Task)).ToList();
+        if (!candidates.Any(c => c.IsScratch)) candidates.Insert(0, AutoDistillCandidate.ScratchFor(Task));
+        CheckCandidates(candidates);
+        var (all, given) = StudentTrainer.LoadAligned(_env, baseOptions, trainData, validationData, Task);
         var (train, validation) = given is null ? all.Split(o.ValidationFraction, seed) : (all, given);
         if (!validation.HasLabels)
             throw new ArgumentException($"AutoDistill ranks candidates on labelled validation rows, but none of the {(given is null ? "held-out" : "validation")} rows has a label in column '{baseOptions.LabelColumnName}'. " +
                 (given is null ? "Raise ValidationFraction or add labelled rows." : "Pass labelled validation rows."));
         bool memorised = WarnIfTeacherMemorised(validation, given is not null);
 
-        var candidates = (o.Candidates ?? AutoDistillCandidate.DefaultSpace()).ToList();
-        if (!candidates.Any(c => c.IsScratch)) candidates.Insert(0, AutoDistillCandidate.Scratch);
         if (!all.HasTeacher)
         {
             var dropped = candidates.Where(c => !c.IsScratch && NeedsTeacher(c)).Select(c => c.Name).ToArray();
@@ -105,7 +111,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
                 results.Add((candidate, trial));
                 trials.Add(trial);
                 o.Progress?.Invoke(trial);
-                Log($"rung {rung} ({epochs} epochs) {candidate.Name}: val accuracy {trial.Accuracy:P2}, log-loss {trial.LogLoss:F4}, agreement {trial.TeacherAgreement:P2} ({trial.Elapsed.TotalSeconds:F1} s)");
+                Log($"rung {rung} ({epochs} epochs) {candidate.Name}: {Describe(trial)} ({trial.Elapsed.TotalSeconds:F1} s)");
             }
             if (results.Count == 0) break;
             lastResults = results;
@@ -123,7 +129,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
 
         var (winner, winnerTrial, reason) = Choose(lastResults, incumbent, validation, memorised);
         trials[trials.IndexOf(winnerTrial)] = winnerTrial with { Promoted = true };
-        Log($"AutoDistill picked '{winner.Name}' ({winnerTrial.Accuracy:P2} validation accuracy at {winnerTrial.Epochs} epochs): {reason} Refitting on {all.Rows} rows.");
+        Log($"AutoDistill picked '{winner.Name}' ({Describe(winnerTrial)} at {winnerTrial.Epochs} epochs): {reason} Refitting on {all.Rows} rows.");
         var refitOptions = TrialOptions(baseOptions, winner, winnerTrial.Epochs);
         refitOptions.Progress = baseOptions.Progress;
         using var loss = winner.CreateLoss();
@@ -132,14 +138,35 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         var refitTime = refitWatch.Elapsed;
         var result = new AutoDistillResult(trials, winner.Name, winnerTrial.Epochs, seed, watch.Elapsed, refitTime, reason);
         Log(result.ToMarkdown());
-        var student = StudentTrainer.Build(_env, refitOptions, network, trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
+        var student = StudentTrainer.Build(_env, refitOptions, StudentTrainer.ForTask(network, all, loss), trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
         student.AutoDistill = result;
         return student;
     }
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-        => new StudentTrainer(_env, _options.Student).GetOutputSchema(inputSchema);
+        => new StudentTrainer(_env, _options.Student, Task).GetOutputSchema(inputSchema);
+
+    /// <summary>Refuses candidates whose loss is made for another task, or predicts through a sigmoid (the candidates share one standardised copy of the rows).</summary>
+    private void CheckCandidates(IEnumerable<AutoDistillCandidate> candidates)
+    {
+        foreach (var c in candidates)
+        {
+            using var loss = c.CreateLoss();
+            try { StudentTrainer.CheckTask(loss, Task); }
+            catch (ArgumentException e) { throw new ArgumentException($"AutoDistill candidate '{c.Name}': {e.Message}", nameof(AutoDistillOptions.Candidates), e); }
+            if (loss.PredictsThroughSigmoid)
+                throw new ArgumentException($"AutoDistill candidate '{c.Name}' uses loss '{loss.Name}', which predicts through a sigmoid on raw targets, while the other candidates train on standardised targets; the search compares candidates on one copy of the rows. Fit it on its own with mlContext.Regression.Trainers.Student.", nameof(AutoDistillOptions.Candidates));
+        }
+    }
+
+    /// <summary>A trial's validation numbers in words, by task.</summary>
+    private string Describe(AutoDistillTrial t) => Task switch
+    {
+        DistillationTask.Regression => $"val RMSE {t.Rmse:G4}",
+        DistillationTask.Ranking => $"val NDCG@10 {t.Ndcg:F4}, pairs ordered as the teacher {t.TeacherAgreement:P2}",
+        _ => $"val accuracy {t.Accuracy:P2}, log-loss {t.LogLoss:F4}, agreement {t.TeacherAgreement:P2}",
+    };
 
     /// <summary>
     /// The final pick among the last rung's trials: the best by <see cref="AutoDistillOptions.Metric"/>, unless it beats the
@@ -155,6 +182,8 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         if (at < 0 || best.Candidate == incumbent)
             return (best.Candidate, best.Trial, "best on the validation rows.");
         var held = results[at];
+        if (held.Trial.Units is { } incumbentUnits && best.Trial.Units is { } challengerUnits)
+            return ChoosePaired(best, held, incumbentUnits, challengerUnits, incumbent);
         long n = validation.LabelledRows();
         double p = held.Trial.Accuracy;
         double noise = NoiseMargin * Math.Sqrt(2 * Math.Max(p * (1 - p), 0.25 / Math.Max(1, n)) / Math.Max(1, n));
@@ -166,10 +195,31 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         return (best.Candidate, best.Trial, $"{gain * 100:F2} points above '{incumbent.Name}', beyond the noise of {n} validation rows (±{noise * 100:F2} points).");
     }
 
+    /// <summary>
+    /// Regression and ranking: the challenger replaces the incumbent only when its mean per-row squared error (per-group
+    /// NDCG@10) differs from the incumbent's on the same validation rows (groups) by more than <see cref="NoiseMargin"/>
+    /// standard errors of the paired differences.
+    /// </summary>
+    private static (AutoDistillCandidate, AutoDistillTrial, string) ChoosePaired((AutoDistillCandidate Candidate, AutoDistillTrial Trial) best,
+        (AutoDistillCandidate Candidate, AutoDistillTrial Trial) held, double[] incumbent, double[] challenger, AutoDistillCandidate incumbentCandidate)
+    {
+        bool errors = !double.IsNaN(held.Trial.Rmse);
+        int n = Math.Min(incumbent.Length, challenger.Length);
+        // Gain: how much better the challenger is per unit (lower squared error, or higher NDCG).
+        var d = Enumerable.Range(0, n).Select(i => errors ? incumbent[i] - challenger[i] : challenger[i] - incumbent[i]).ToArray();
+        double mean = n > 0 ? d.Average() : 0;
+        double sd = n > 1 ? Math.Sqrt(d.Sum(x => (x - mean) * (x - mean)) / (n - 1)) : 0;
+        double noise = NoiseMargin * sd / Math.Sqrt(Math.Max(1, n));
+        string unit = errors ? "rows (mean squared error)" : "groups (NDCG@10)";
+        if (mean <= noise)
+            return (held.Candidate, held.Trial, $"'{best.Candidate.Name}' was better by {mean:G3} per unit, within the noise of {n} validation {unit} (±{noise:G3}), so '{incumbentCandidate.Name}' stays.");
+        return (best.Candidate, best.Trial, $"better than '{incumbentCandidate.Name}' by {mean:G3} per unit, beyond the noise of {n} validation {unit} (±{noise:G3}).");
+    }
+
     /// <summary>Warns when the teacher is (nearly) always right on the validation rows: it has probably trained on them.</summary>
     private bool WarnIfTeacherMemorised(TrainingSet validation, bool given)
     {
-        if (!validation.HasTeacher) return false;
+        if (!validation.HasTeacher || Task is DistillationTask.Regression or DistillationTask.Ranking) return false;
         long labelled = 0, right = 0;
         int k = validation.ClassCount;
         for (int r = 0; r < validation.Rows; r++)
@@ -178,7 +228,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
             if (y < 0) continue;
             labelled++;
             var teacher = validation.TeacherRow(r);
-            int top = 0;
+            int top = k == 1 ? (teacher[0] > 0 ? 1 : 0) : 0;   // a binary teacher is one logit
             for (int j = 1; j < k; j++) if (teacher[j] > teacher[top]) top = j;
             if (top == y) right++;
         }
@@ -209,12 +259,16 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         var options = TrialOptions(baseOptions, candidate, epochs);
         using var loss = candidate.CreateLoss();
         var quiet = new MLContext(seed);   // trials log to a private context: the user's log gets one line per trial
-        var (_, history) = StudentTrainer.Train(quiet, options, loss, train, validation, seed);
+        var (network, history) = StudentTrainer.Train(quiet, options, loss, train, validation, seed);
         var best = history.LastOrDefault(h => h.IsBest) ?? history[^1];
+        var units = Task is DistillationTask.Regression or DistillationTask.Ranking
+            ? TaskMetrics.Units(validation, TrainingLoop.Outputs(network, validation), loss.PredictsThroughSigmoid)
+            : null;
         return new AutoDistillTrial
         {
             Candidate = candidate.Name, Rung = rung, Epochs = epochs, Accuracy = best.ValidationAccuracy, LogLoss = best.ValidationLogLoss,
-            TeacherAgreement = best.ValidationTeacherAgreement, Elapsed = watch.Elapsed, IsScratch = candidate.IsScratch,
+            TeacherAgreement = best.ValidationTeacherAgreement, Rmse = best.ValidationRmse, Ndcg = best.ValidationNdcg, Units = units,
+            Elapsed = watch.Elapsed, IsScratch = candidate.IsScratch,
         };
     }
 
@@ -243,6 +297,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     {
         double agreement = double.IsNaN(t.TeacherAgreement) ? 0 : t.TeacherAgreement;
         double logLoss = double.IsNaN(t.LogLoss) ? 0 : -t.LogLoss;
+        if (Task is DistillationTask.Regression or DistillationTask.Ranking) return (AutoDistillResult.Quality(t), agreement, 0);
         return _options.Metric switch
         {
             EarlyStoppingMetric.LogLoss => (logLoss, t.Accuracy, agreement),

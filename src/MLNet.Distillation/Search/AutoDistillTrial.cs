@@ -18,8 +18,20 @@ public sealed record AutoDistillTrial
     /// <summary>Validation log-loss against the labels.</summary>
     public double LogLoss { get; init; } = double.NaN;
 
-    /// <summary>Top-1 agreement with the teacher on the validation rows.</summary>
+    /// <summary>Agreement with the teacher on the validation rows (top class; for ranking, pairs ordered as the teacher orders them).</summary>
     public double TeacherAgreement { get; init; } = double.NaN;
+
+    /// <summary>Regression: validation RMSE against the labels, in the targets' units (NaN for the other tasks).</summary>
+    public double Rmse { get; init; } = double.NaN;
+
+    /// <summary>Ranking: validation NDCG@10 (NaN for the other tasks).</summary>
+    public double Ndcg { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Per validation row (regression: squared error, mean over outputs) or per group (ranking: NDCG@10) of the trial's
+    /// network, for the paired comparison with the incumbent; null for classification.
+    /// </summary>
+    internal double[]? Units { get; init; }
 
     /// <summary>Wall time of the trial.</summary>
     public TimeSpan Elapsed { get; init; }

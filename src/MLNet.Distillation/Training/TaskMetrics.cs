@@ -96,16 +96,10 @@ internal static class TaskMetrics
         long pairs = 0, agreeing = 0;
         foreach (var rows in Enumerable.Range(0, v.Rows).GroupBy(v.Group).Select(g => g.ToArray()))
         {
-            if (rows.All(r => v.Label(r) >= 0))
+            if (Ndcg(v, rows, scores) is double ndcg)
             {
-                var gains = rows.Select(r => Math.Pow(2, v.TargetRow(r)[0]) - 1).ToArray();
-                double ideal = Dcg(gains.OrderDescending().ToArray());
-                if (ideal > 0)
-                {
-                    var byStudent = Enumerable.Range(0, rows.Length).OrderByDescending(i => scores[rows[i]]).Select(i => gains[i]).ToArray();
-                    ndcgSum += Dcg(byStudent) / ideal;
-                    ndcgGroups++;
-                }
+                ndcgSum += ndcg;
+                ndcgGroups++;
             }
             if (!v.HasTeacher) continue;
             for (int a = 0; a < rows.Length; a++)
@@ -122,6 +116,48 @@ internal static class TaskMetrics
             ValidationNdcg = ndcgGroups > 0 ? ndcgSum / ndcgGroups : double.NaN,
             ValidationTeacherAgreement = pairs > 0 ? agreeing / (double)pairs : double.NaN,
         };
+    }
+
+    /// <summary>
+    /// The units a paired comparison of two students averages over: per validation row the squared error against the
+    /// label, mean over the outputs, in the targets' units (regression; unlabelled rows left out), or per labelled group
+    /// its NDCG@10 (ranking). The units of two students on the same rows line up one to one.
+    /// </summary>
+    public static double[] Units(TrainingSet v, float[] outputs, bool throughSigmoid)
+    {
+        var units = new List<double>();
+        if (v.Task == DistillationTask.Regression)
+        {
+            int k = v.ClassCount;
+            for (int r = 0; r < v.Rows; r++)
+            {
+                if (v.Label(r) < 0) continue;
+                var target = v.TargetRow(r);
+                double sq = 0;
+                for (int j = 0; j < k; j++)
+                {
+                    double e = Unscale(outputs[r * k + j], j, v.Scaling, throughSigmoid) - Unscale(target[j], j, v.Scaling, false);
+                    sq += e * e;
+                }
+                units.Add(sq / k);
+            }
+            return units.ToArray();
+        }
+        if (v.Task != DistillationTask.Ranking) throw new ArgumentOutOfRangeException(nameof(v), v.Task, "Classification is compared by accuracy.");
+        foreach (var rows in Enumerable.Range(0, v.Rows).GroupBy(v.Group).Select(g => g.ToArray()))
+            if (Ndcg(v, rows, outputs) is double n) units.Add(n);
+        return units.ToArray();
+    }
+
+    /// <summary>NDCG@10 of one group's rows scored by <paramref name="scores"/>; null when a row has no label or every gain is 0.</summary>
+    private static double? Ndcg(TrainingSet v, int[] rows, float[] scores)
+    {
+        if (!rows.All(r => v.Label(r) >= 0)) return null;
+        var gains = rows.Select(r => Math.Pow(2, v.TargetRow(r)[0]) - 1).ToArray();
+        double ideal = Dcg(gains.OrderDescending().ToArray());
+        if (ideal <= 0) return null;
+        var byStudent = Enumerable.Range(0, rows.Length).OrderByDescending(i => scores[rows[i]]).Select(i => gains[i]).ToArray();
+        return Dcg(byStudent) / ideal;
     }
 
     /// <summary>Discounted cumulative gain of the first <see cref="NdcgAt"/> gains: Σ gᵢ / log₂(i + 2).</summary>

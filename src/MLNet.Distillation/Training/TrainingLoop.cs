@@ -265,7 +265,7 @@ internal sealed class TrainingLoop
     /// <summary>Validation metrics, computed chunk by chunk so that no tensor holds all validation rows.</summary>
     private EpochProgress Evaluate(MlpStudent model, TrainingSet v, EpochProgress p)
     {
-        if (v.Task != DistillationTask.MulticlassClassification) return TaskMetrics.Compute(v, Outputs(model, v), _loss.PredictsThroughSigmoid, p);
+        if (v.Task != DistillationTask.MulticlassClassification) return TaskMetrics.Compute(v, Outputs(model, v, _o.CancellationToken), _loss.PredictsThroughSigmoid, p);
         using var _ = no_grad();
         using var chunks = new BatchTensors(v, Math.Min(EvaluationChunk, v.Rows));
         long labelled = 0, correct = 0, agreeing = 0;
@@ -304,20 +304,28 @@ internal sealed class TrainingLoop
     }
 
     /// <summary>The student's outputs on every row of <paramref name="v"/>, row-major [rows, C], computed chunk by chunk.</summary>
-    private float[] Outputs(MlpStudent model, TrainingSet v)
+    internal static float[] Outputs(MlpStudent model, TrainingSet v, CancellationToken cancellation = default)
     {
         using var _ = no_grad();
         using var chunks = new BatchTensors(v, Math.Min(EvaluationChunk, v.Rows));
         var result = new float[(long)v.Rows * v.ClassCount];
         for (int start = 0; start < v.Rows; start += chunks.Capacity)
         {
-            _o.CancellationToken.ThrowIfCancellationRequested();
+            cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int count = Math.Min(chunks.Capacity, v.Rows - start);
             var rows = chunks.FillRange(start, count);
             model.forward(rows.Features).contiguous().data<float>().CopyTo(result, start * v.ClassCount);
         }
         return result;
+    }
+
+    /// <summary>The outputs of a trained network (in training form) on every row of <paramref name="v"/>, row-major [rows, C].</summary>
+    internal static float[] Outputs(StudentNetwork network, TrainingSet v)
+    {
+        using var model = MlpStudent.FromNetwork(network);
+        model.eval();
+        return Outputs(model, v);
     }
 
     private void LearnFromHeldOut(MlpStudent model, TrainingSet v, int epoch, long step)
