@@ -55,6 +55,21 @@ public abstract partial class DistillationLoss : IDisposable
     /// <summary>Extra heads this loss needs on the student; prediction always uses the main head.</summary>
     public virtual IEnumerable<StudentHead> ExtraHeads => [];
 
+    /// <summary>
+    /// Teacher columns besides the teacher's outputs that this loss reads — e.g. an embedding column written by
+    /// <c>Transforms.Distill</c> — by column name. The trainer reads them with the rest of the rows (fixed-size float
+    /// vectors) and hands them over in <see cref="LossContext.TeacherExtras"/>.
+    /// </summary>
+    public virtual IEnumerable<string> TeacherColumns => [];
+
+    /// <summary>
+    /// Called by the trainer once before training, with the sizes the loss may need to create its own trainable parts
+    /// (e.g. a projection from a student layer to a teacher embedding) — which then go to <see cref="Parameters"/> and are
+    /// optimised with the student, and never reach the exported student. Default: nothing.
+    /// </summary>
+    /// <param name="binding">The student's layer widths, the extra teacher columns' widths, the outputs, the task and the seed.</param>
+    public virtual void Bind(LossBinding binding) { }
+
     /// <summary>Trainable parameters the loss owns (e.g. a learned fusion network); the trainer optimises them with the student.</summary>
     public virtual IEnumerable<TorchSharp.Modules.Parameter> Parameters() => [];
 
@@ -154,6 +169,12 @@ public sealed class CompositeLoss : DistillationLoss
 
     /// <inheritdoc />
     public override IEnumerable<StudentHead> ExtraHeads => _parts.SelectMany(p => p.ExtraHeads).DistinctBy(h => h.Name);
+
+    /// <inheritdoc />
+    public override IEnumerable<string> TeacherColumns => _parts.SelectMany(p => p.TeacherColumns).Distinct();
+
+    /// <inheritdoc />
+    public override void Bind(LossBinding binding) { foreach (var p in _parts) p.Bind(binding); }
 
     /// <inheritdoc />
     public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => _parts.SelectMany(p => p.Parameters());

@@ -29,7 +29,7 @@ public sealed class LabelsOnlyLoss : WrappingLoss
     public override LossTerms Compute(LossContext context) => Inner.Compute(new LossContext
     {
         StudentLogits = context.StudentLogits, Task = context.Task, Targets = context.Targets, GroupIds = context.GroupIds, Labels = context.Labels,
-        Features = context.Features, Penultimate = context.Penultimate, MainHead = context.MainHead, Heads = context.Heads,
+        Features = context.Features, Penultimate = context.Penultimate, MainHead = context.MainHead, Heads = context.Heads, StudentLayers = context.StudentLayers,
         Epoch = context.Epoch, TotalEpochs = context.TotalEpochs, Step = context.Step, Training = context.Training,
     });
 }

@@ -74,8 +74,18 @@ public sealed class LossContext
     /// <summary>Outputs of the extra heads that losses asked for through <see cref="DistillationLoss.ExtraHeads"/>, by name.</summary>
     public IReadOnlyDictionary<string, Tensor> Heads { get; init; } = new Dictionary<string, Tensor>();
 
-    /// <summary>Extra teacher columns (e.g. embeddings) by column name, [B, D] each.</summary>
+    /// <summary>
+    /// Extra teacher columns (e.g. a teacher's embedding or a hidden layer, written by <c>Transforms.Distill</c> through
+    /// <c>DistillOptions.OutputColumns</c>) by column name, [B, D] each: the columns the loss names in
+    /// <see cref="DistillationLoss.TeacherColumns"/>, which the trainer reads with the rest of the rows.
+    /// </summary>
     public IReadOnlyDictionary<string, Tensor> TeacherExtras { get; init; } = new Dictionary<string, Tensor>();
+
+    /// <summary>
+    /// The student's hidden representations, [B, Hᵢ] each, in order: the output of each hidden layer after its activation
+    /// (for an MLP student; the last one is <see cref="Penultimate"/>). Empty for a student without hidden layers.
+    /// </summary>
+    public IReadOnlyList<Tensor> StudentLayers { get; init; } = [];
 
     /// <summary>Zero-based epoch of this step.</summary>
     public int Epoch { get; init; }
@@ -121,7 +131,7 @@ public sealed class LossContext
     {
         StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Task = Task, Targets = Targets, GroupIds = GroupIds, Teachers = Teachers,
         TeacherWeights = TeacherWeights, Labels = Labels, Features = Features, Penultimate = Penultimate,
-        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, Epoch = Epoch, TotalEpochs = TotalEpochs,
+        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, StudentLayers = StudentLayers, Epoch = Epoch, TotalEpochs = TotalEpochs,
         Step = Step, Training = Training,
     };
 

@@ -35,6 +35,12 @@ public abstract class WrappingLoss : DistillationLoss
     public override IEnumerable<StudentHead> ExtraHeads => Inner.ExtraHeads;
 
     /// <inheritdoc />
+    public override IEnumerable<string> TeacherColumns => Inner.TeacherColumns;
+
+    /// <inheritdoc />
+    public override void Bind(LossBinding binding) => Inner.Bind(binding);
+
+    /// <inheritdoc />
     public override IEnumerable<TorchSharp.Modules.Parameter> Parameters() => Inner.Parameters();
 
     /// <inheritdoc />

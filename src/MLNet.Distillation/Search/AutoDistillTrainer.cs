@@ -78,7 +78,7 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         var candidates = (o.Candidates ?? AutoDistillCandidate.DefaultSpace(Task)).ToList();
         if (!candidates.Any(c => c.IsScratch)) candidates.Insert(0, AutoDistillCandidate.ScratchFor(Task));
         CheckCandidates(candidates);
-        var (all, given) = StudentTrainer.LoadAligned(_env, baseOptions, trainData, validationData, Task);
+        var (all, given) = StudentTrainer.LoadAligned(_env, baseOptions, trainData, validationData, Task, extraColumns: TeacherColumnsOf(candidates));
         var (train, validation) = given is null ? all.Split(o.ValidationFraction, seed) : (all, given);
         if (!validation.HasLabels)
             throw new ArgumentException($"AutoDistill ranks candidates on labelled validation rows, but none of the {(given is null ? "held-out" : "validation")} rows has a label in column '{baseOptions.LabelColumnName}'. " +
@@ -159,6 +159,10 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
                 throw new ArgumentException($"AutoDistill candidate '{c.Name}' uses loss '{loss.Name}', which predicts through a sigmoid on raw targets, while the other candidates train on standardised targets; the search compares candidates on one copy of the rows. Fit it on its own with mlContext.Regression.Trainers.Student.", nameof(AutoDistillOptions.Candidates));
         }
     }
+
+    /// <summary>The extra teacher columns any candidate's loss reads (all are read once, with the rows).</summary>
+    private static string[] TeacherColumnsOf(IEnumerable<AutoDistillCandidate> candidates)
+        => candidates.SelectMany(c => { using var loss = c.CreateLoss(); return loss.TeacherColumns.ToArray(); }).Distinct().ToArray();
 
     /// <summary>A trial's validation numbers in words, by task.</summary>
     private string Describe(AutoDistillTrial t) => Task switch

@@ -52,16 +52,29 @@ internal sealed class MlpStudent : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Penultimate activations (input of the heads).</summary>
-    public Tensor Features(Tensor x)
+    public Tensor Features(Tensor x) => Layers(x, null);
+
+    /// <summary>
+    /// Runs the hidden layers and returns the penultimate activations; adds each hidden layer's output (after its
+    /// activation and dropout: what the next layer reads) to <paramref name="layers"/> when it is given.
+    /// </summary>
+    public Tensor Layers(Tensor x, List<Tensor>? layers)
     {
         if (mean is not null) x = (x - mean) * scale!;
         foreach (var layer in hidden)
         {
             x = Activate(layer.forward(x));
             if (_dropout > 0) x = nn.functional.dropout(x, _dropout, training);
+            layers?.Add(x);
         }
         return x;
     }
+
+    /// <summary>Widths of the hidden layers' outputs, in order.</summary>
+    public IReadOnlyList<int> LayerWidths => hidden.Select(l => (int)l.weight!.shape[0]).ToArray();
+
+    /// <summary>Width of the penultimate activations (the last hidden layer, or the inputs without one).</summary>
+    public int PenultimateWidth => hidden.Count == 0 ? _inputSize : (int)hidden[^1].weight!.shape[0];
 
     /// <summary>The main head applied to penultimate activations.</summary>
     public Tensor Head(Tensor features) => head.forward(features);

@@ -7,7 +7,8 @@ namespace MLNet.Distillation.Training;
 /// One batch as tensors: features, labels (int64, -1 = missing), real-valued targets (binary, regression, ranking), group
 /// numbers 0..G−1 within the batch (ranking), the teacher outputs and each separate teacher's.
 /// </summary>
-internal readonly record struct Batch(Tensor Features, Tensor Labels, Tensor? Targets, Tensor? GroupIds, Tensor? Teacher, Tensor[] SeparateTeachers);
+internal readonly record struct Batch(Tensor Features, Tensor Labels, Tensor? Targets, Tensor? GroupIds, Tensor? Teacher, Tensor[] SeparateTeachers,
+    IReadOnlyDictionary<string, Tensor> Extras);
 
 /// <summary>
 /// The tensors a batch is assembled in, allocated once for <c>capacity</c> rows and refilled for every batch: the rows'
@@ -24,6 +25,7 @@ internal sealed class BatchTensors : IDisposable
     private readonly Tensor? _groups;
     private readonly Tensor? _teacher;
     private readonly Tensor[] _separate;
+    private readonly Dictionary<string, Tensor> _extras;
     private readonly long[] _labelBuffer;
     private readonly long[] _groupBuffer;
 
@@ -37,6 +39,7 @@ internal sealed class BatchTensors : IDisposable
         _groups = set.HasGroups ? empty([capacity], ScalarType.Int64) : null;
         _teacher = set.HasTeacher ? empty(capacity, set.ClassCount) : null;
         _separate = Enumerable.Range(0, set.SeparateTeacherCount).Select(_ => empty(capacity, set.ClassCount)).ToArray();
+        _extras = set.ExtraWidths.ToDictionary(e => e.Key, e => empty(capacity, e.Value));
         _labelBuffer = new long[capacity];
         _groupBuffer = set.HasGroups ? new long[capacity] : [];
     }
@@ -58,10 +61,11 @@ internal sealed class BatchTensors : IDisposable
         if (_groups is not null) NumberGroups(rows);
         if (_teacher is not null) _set.CopyTeacher(rows, Floats(_teacher));
         for (int i = 0; i < _separate.Length; i++) _set.CopySeparateTeacher(i, rows, Floats(_separate[i]));
+        foreach (var (name, t) in _extras) _set.CopyExtra(name, rows, Floats(t));
         return count == Capacity
-            ? new Batch(_features, _labels, _targets, _groups, _teacher, _separate)
+            ? new Batch(_features, _labels, _targets, _groups, _teacher, _separate, _extras)
             : new Batch(First(_features, count), First(_labels, count), Optional(_targets, count), Optional(_groups, count), Optional(_teacher, count),
-                _separate.Select(t => First(t, count)).ToArray());
+                _separate.Select(t => First(t, count)).ToArray(), _extras.ToDictionary(e => e.Key, e => First(e.Value, count)));
     }
 
     /// <summary>Fills a batch with the consecutive rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1.</summary>
@@ -103,5 +107,6 @@ internal sealed class BatchTensors : IDisposable
         _groups?.Dispose();
         _teacher?.Dispose();
         foreach (var t in _separate) t.Dispose();
+        foreach (var t in _extras.Values) t.Dispose();
     }
 }

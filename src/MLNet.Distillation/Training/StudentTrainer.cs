@@ -57,7 +57,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             if (ownLoss && TrainingSet.TeacherColumns(o).Length > 0)
                 _env.Info("Student", $"StudentOptions.Loss is not set: distilling with the default {loss.Name} — {DefaultDistillationReason}. " +
                     $"To distil labelled rows too, {DistilLabelledRowsHint(Task)}.");
-            var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData, Task, loss.PredictsThroughSigmoid);
+            var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData, Task, loss.PredictsThroughSigmoid, loss.TeacherColumns.ToArray());
             TrainingSet train = all;
             TrainingSet? validation = loadedValidation;
             if (validation is null && o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
@@ -75,15 +75,15 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     /// label's key order (<see cref="StudentOptions.ClassAlignment"/>) — decided on the training rows, before any step.
     /// </summary>
     internal static (TrainingSet Train, TrainingSet? Validation) LoadAligned(IHostEnvironment env, StudentOptions o, IDataView trainData, IDataView? validationData,
-        DistillationTask task = DistillationTask.MulticlassClassification, bool rawTargets = false)
+        DistillationTask task = DistillationTask.MulticlassClassification, bool rawTargets = false, IReadOnlyList<string>? extraColumns = null)
     {
         var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
         void Log(string message) => env.Info("Student", message);
-        var train = TrainingSet.Load(trainData, o, task, null, aligner, LoadingStage.TrainingRows, Log, rawTargets);
+        var train = TrainingSet.Load(trainData, o, task, null, aligner, LoadingStage.TrainingRows, Log, rawTargets, extraColumns);
         if (trainData.Schema.GetColumnOrNull(o.LabelColumnName) is null && o.ClassNames is { } names && names.Length != train.ClassCount)
             throw new ArgumentException($"StudentOptions.ClassNames lists {names.Length} names, but the teacher scores {train.ClassCount} classes. Name every teacher output, in its order.", nameof(o.ClassNames));
         aligner.Freeze();
-        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, task, train, aligner, LoadingStage.ValidationRows, Log, rawTargets);
+        var validation = validationData is null ? null : TrainingSet.Load(validationData, o, task, train, aligner, LoadingStage.ValidationRows, Log, rawTargets, extraColumns);
         return (train, validation);
     }
 
@@ -165,6 +165,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
         if (!train.HasLabels && !loss.UsesTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and loss '{loss.Name}' uses only labels. Set StudentOptions.TeacherColumnName and a distillation loss to learn from the teacher.");
+        if (o.TransferSet is not null && loss.TeacherColumns.Any())
+            throw new ArgumentException($"Loss '{loss.Name}' reads teacher columns [{string.Join(", ", loss.TeacherColumns)}] besides the teacher's outputs, which synthetic transfer-set rows do not have. Use StudentOptions.TransferSet with a loss on the teacher's outputs only.");
         if (o.TransferSet is not null && !train.HasTeacher)
             throw new ArgumentException("StudentOptions.TransferSet needs a teacher column as well (StudentOptions.TeacherColumnName): the real rows are distilled from it and the synthetic rows from the online teacher.");
 

@@ -66,6 +66,8 @@ internal sealed class TrainingLoop
             created = _o.StandardizeFeatures
                 ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
                 : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
+            // The loss sizes its own parts (e.g. projections onto a teacher embedding) under the same seed.
+            _loss.Bind(new LossBinding(train.Task, train.ClassCount, created.LayerWidths, created.PenultimateWidth, train.ExtraWidths, seed));
         }
         using var model = created;
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
@@ -119,11 +121,13 @@ internal sealed class TrainingLoop
                 lr = LearningRateAt(step, totalSteps, stepsPerEpoch);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
 
-                var features = model.Features(x);
+                var layers = new List<Tensor>();
+                var features = model.Layers(x, layers);
                 var logits = model.Head(features);
                 var ctx = new LossContext
                 {
                     StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Task = task, Targets = rows.Targets, GroupIds = rows.GroupIds,
+                    TeacherExtras = rows.Extras, StudentLayers = layers,
                     Labels = y, Features = x, Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
                 };
@@ -243,7 +247,7 @@ internal sealed class TrainingLoop
     {
         StudentLogits = shared.StudentLogits, Teacher = teacher, TeacherKind = kind, Teachers = teachers, TeacherWeights = weights,
         Task = shared.Task, Targets = shared.Targets, GroupIds = shared.GroupIds, Labels = shared.Labels, Features = shared.Features,
-        Penultimate = shared.Penultimate, MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras,
+        Penultimate = shared.Penultimate, MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras, StudentLayers = shared.StudentLayers,
         Epoch = shared.Epoch, TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
     };
 
@@ -339,16 +343,17 @@ internal sealed class TrainingLoop
             var x = rows.Features;
             Tensor features, logits;
             Dictionary<string, Tensor> heads;
+            var layers = new List<Tensor>();
             using (no_grad())
             {
-                features = model.Features(x);
+                features = model.Layers(x, layers);
                 logits = model.Head(features);
                 heads = model.ExtraHeads(features);
             }
             _loss.LearnFromHeldOut(new LossContext
             {
                 StudentLogits = logits, Teacher = rows.Teacher, TeacherKind = v.TeacherKind, Task = v.Task, Targets = rows.Targets, GroupIds = rows.GroupIds,
-                Labels = rows.Labels, Features = x, Penultimate = features,
+                Labels = rows.Labels, Features = x, Penultimate = features, TeacherExtras = rows.Extras, StudentLayers = layers,
                 MainHead = model.Head, Heads = heads, Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = false,
             });
         }

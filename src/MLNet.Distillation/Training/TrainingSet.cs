@@ -16,7 +16,7 @@ internal sealed class TrainingSet
 {
     /// <summary>The stores of a set and what they hold; splits and subsets share them.</summary>
     private sealed record Stores(RowStore<float> Features, RowStore<int> Labels, RowStore<float>? Targets, RowStore<int>? Groups,
-        RowStore<float>? Teacher, RowStore<float>[] Teachers);
+        RowStore<float>? Teacher, RowStore<float>[] Teachers, IReadOnlyDictionary<string, RowStore<float>> Extras);
 
     private readonly Stores _s;
     private readonly int[]? _rows;   // the stores' rows this set holds, in order; null: all of them
@@ -54,6 +54,12 @@ internal sealed class TrainingSet
 
     /// <summary>Whether the rows carry real-valued targets (<see cref="LossContext.Targets"/>): every task but multiclass.</summary>
     public bool HasTargets => _s.Targets is not null;
+
+    /// <summary>The extra teacher columns read for the loss (<see cref="DistillationLoss.TeacherColumns"/>), by name, with their widths.</summary>
+    public IReadOnlyDictionary<string, int> ExtraWidths => _s.Extras.ToDictionary(e => e.Key, e => e.Value.Width);
+
+    /// <summary>Copies extra teacher column <paramref name="column"/> of the given rows into <paramref name="destination"/> [rows, D].</summary>
+    public void CopyExtra(string column, ReadOnlySpan<int> rows, Span<float> destination) => Gather(_s.Extras[column], rows, destination);
 
     /// <summary>Whether the rows carry groups (ranking).</summary>
     public bool HasGroups => _s.Groups is not null;
@@ -141,10 +147,12 @@ internal sealed class TrainingSet
     /// (none: as they are), binary teacher columns into one logit per row (<see cref="TeacherForm"/>), and regression targets
     /// and teacher outputs are standardised (<see cref="TargetScaling"/>; with <paramref name="reference"/>'s scaling for
     /// validation rows; not at all with <paramref name="rawTargets"/>). Reading reports its progress as <paramref name="stage"/>
-    /// to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and stops on <see cref="StudentOptions.CancellationToken"/>.
+    /// to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and stops on <see cref="StudentOptions.CancellationToken"/>;
+    /// and the extra teacher columns <paramref name="extraColumns"/> a loss reads (<see cref="DistillationLoss.TeacherColumns"/>) are read as they are.
     /// </summary>
     public static TrainingSet Load(IDataView data, StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification, TrainingSet? reference = null,
-        ClassAligner? aligner = null, LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null, bool rawTargets = false)
+        ClassAligner? aligner = null, LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null, bool rawTargets = false,
+        IReadOnlyList<string>? extraColumns = null)
     {
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
@@ -191,8 +199,20 @@ internal sealed class TrainingSet
                 ? $"The validation data has {k} classes but the training data has {reference.ClassCount}."
                 : $"The validation data has {k} outputs per row but the training data has {reference.ClassCount}.");
 
+        var extras = (extraColumns ?? []).Distinct().Select(name =>
+        {
+            var column = schema.GetColumnOrNull(name)
+                ?? throw new ArgumentException($"Teacher column '{name}', which the loss reads, was not found. Columns: {Columns(schema)}. Write it with mlContext.Transforms.Distill (DistillOptions.OutputColumns maps a teacher output, e.g. an embedding, to a column).");
+            if (column.Type is not VectorDataViewType { IsKnownSize: true } ev || ev.ItemType != NumberDataViewType.Single)
+                throw new ArgumentException($"Teacher column '{name}', which the loss reads, has type {column.Type}; it must be a fixed-size float vector.");
+            if (reference is not null && reference.ExtraWidths.TryGetValue(name, out int w) && w != ev.Size)
+                throw new ArgumentException($"Teacher column '{name}' has {ev.Size} values per row here but {w} in the training data.");
+            return column;
+        }).ToArray();
+
         var cols = new List<DataViewSchema.Column> { feature };
         if (label is { } lcol) cols.Add(lcol);
+        cols.AddRange(extras);
         if (group is { } gcol) cols.Add(gcol);
         cols.AddRange(teachers);
 
@@ -202,6 +222,7 @@ internal sealed class TrainingSet
         var targets = multiclass ? null : new RowStore<float>(k, rowCount);
         var groups = group is null ? null : new RowStore<int>(1, rowCount);
         var teacherValues = teachers.Select(_ => new RowStore<float>(k, rowCount)).ToArray();
+        var extraValues = extras.ToDictionary(e => e.Name, e => new RowStore<float>(((VectorDataViewType)e.Type).Size, rowCount));
         var meter = new ProgressMeter(stage, rowCount, p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
             o.CancellationToken, o.LoadingProgressInterval);
         o.CancellationToken.ThrowIfCancellationRequested();
@@ -218,6 +239,7 @@ internal sealed class TrainingSet
             var targetGetter = label is { } lc3 && !multiclass ? TaskLabels.Create(task, cursor, lc3, () => row) : null;
             var groupReader = group is { } gc ? GroupReader.Create(cursor, gc) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
+            var eGetters = extras.Select(e => cursor.GetGetter<VBuffer<float>>(e)).ToArray();
             VBuffer<float> fb = default, tb = default;
             var rawTeacher = new float[rawTeacherWidth ?? 0];
             bool hasLabels = false;
@@ -238,6 +260,11 @@ internal sealed class TrainingSet
                     tGetters[i](ref tb);
                     CheckFinite(Dense(tb, rawTeacher), row, $"teacher column '{teacherNames[i]}'");
                     TeacherForm.ToStudent(task, kinds[i], rawTeacher, teacherValues[i].Append(), row, teacherNames[i]);
+                }
+                for (int i = 0; i < eGetters.Length; i++)
+                {
+                    eGetters[i](ref tb);
+                    CheckFinite(Dense(tb, extraValues[extras[i].Name].Append()), row, $"teacher column '{extras[i].Name}'");
                 }
                 meter.Row();
             }
@@ -273,10 +300,10 @@ internal sealed class TrainingSet
                 var (mean, meanKind) = multiclass
                     ? (ProbabilityMean(teacherValues, kinds, weights, k, rowCount), TeacherOutputKind.Probabilities)
                     : (TaskMean(task, teacherValues, weights, k, rowCount), TeacherOutputKind.Logits);
-                return new TrainingSet(new Stores(features, labels, targets, groups, mean, teacherValues), task, k, meanKind,
+                return new TrainingSet(new Stores(features, labels, targets, groups, mean, teacherValues, extraValues), task, k, meanKind,
                     kinds, weights, null, scaling, hasLabels, null);
             }
-            return new TrainingSet(new Stores(features, labels, targets, groups, teacherValues.FirstOrDefault(), []), task, k, kinds.FirstOrDefault(), [], [],
+            return new TrainingSet(new Stores(features, labels, targets, groups, teacherValues.FirstOrDefault(), [], extraValues), task, k, kinds.FirstOrDefault(), [], [],
                 teachers.Count == 1 && multiclass ? aligner?.OrderOf(teachers[0].Name) : null, scaling, hasLabels, null);
         }
     }
