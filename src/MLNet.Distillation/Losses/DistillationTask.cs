@@ -17,4 +17,11 @@ public enum DistillationTask
 
     /// <summary>One score per (query, document) row, compared within a group of rows (<c>GroupId</c>); labels are relevance grades.</summary>
     Ranking,
+
+    /// <summary>
+    /// A vector: the student outputs an embedding of the teacher embedding's width D and learns the teacher's embedding
+    /// itself (for search, clustering, k-NN); labels, when given, are class keys for supervised embedding losses and k-NN
+    /// evaluation.
+    /// </summary>
+    Embedding,
 }
