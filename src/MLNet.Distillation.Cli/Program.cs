@@ -1,0 +1,3 @@
+using MLNet.Distillation.Cli;
+
+return CliApp.Run(args, CliApp.ForConsole());
