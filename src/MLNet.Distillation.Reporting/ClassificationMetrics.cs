@@ -139,6 +139,28 @@ internal static class ClassificationMetrics
         return bins.Where(b => b.Count > 0).Sum(b => b.Count / (double)n * Math.Abs(b.Accuracy!.Value - b.MeanConfidence!.Value));
     }
 
+    /// <summary>
+    /// Area under the ROC curve of a binary score on the labelled rows (label 1 = positive): the probability that a random
+    /// positive row scores above a random negative one, ties counting one half (the Mann–Whitney statistic with mid-ranks);
+    /// null unless both classes occur.
+    /// </summary>
+    public static double? AreaUnderRoc(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
+    {
+        var rows = Enumerable.Range(0, labels.Count).Where(i => labels[i] >= 0).OrderBy(i => scores[i]).ToArray();
+        long positives = rows.LongCount(i => labels[i] == 1), negatives = rows.Length - positives;
+        if (positives == 0 || negatives == 0) return null;
+        double positiveRankSum = 0;
+        for (int start = 0; start < rows.Length;)
+        {
+            int end = start;
+            while (end + 1 < rows.Length && scores[rows[end + 1]] == scores[rows[start]]) end++;
+            double midRank = (start + end) / 2.0 + 1;
+            for (int j = start; j <= end; j++) if (labels[rows[j]] == 1) positiveRankSum += midRank;
+            start = end + 1;
+        }
+        return (positiveRankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+    }
+
     /// <summary>Softmax of one row of logits, computed in double and returned as float.</summary>
     public static float[] Softmax(IReadOnlyList<float> logits)
     {

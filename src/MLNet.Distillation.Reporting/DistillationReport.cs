@@ -10,9 +10,12 @@ using MLNet.Distillation.Training;
 namespace MLNet.Distillation.Reporting;
 
 /// <summary>
-/// The teacher and the student side by side on test data: accuracy, macro-F1, log-loss and calibration of each, how
-/// faithfully the student follows the teacher (top-1 agreement, mean KL), their size, and how fast each scores one row
-/// and a batch. Create one with <see cref="Create"/>; print it (<see cref="ToString"/>), or <see cref="Save"/> it as
+/// The teacher and the student side by side on test data, with the numbers of the student's task
+/// (<see cref="Task"/>): classification — accuracy, macro-F1, log-loss and calibration of each, AUC for binary, and how
+/// faithfully the student follows the teacher (agreement, mean KL); regression — RMSE, MAE and R² of each against the
+/// labels (per output for several outputs) and the student's RMSE to the teacher; ranking — NDCG@1…10 of each and the
+/// rank correlation of the student's scores with the teacher's. For every task: their size, and how fast each scores one
+/// row and a batch. Create one with <see cref="Create"/>; print it (<see cref="ToString"/>), or <see cref="Save"/> it as
 /// JSON, Markdown and PNG plots.
 /// </summary>
 /// <example>
@@ -30,22 +33,26 @@ public sealed class DistillationReport
     /// <summary>Name of the runtime in <see cref="LatencyStats.Runtime"/> for the student's ML.NET model (<c>PredictionEngine</c> for one row, <c>Transform</c> for batches).</summary>
     public const string MlNet = "ML.NET";
 
+    /// <summary>Deepest truncation of the ranking metrics: <see cref="ModelSummary.Ndcg"/> holds NDCG@1 … NDCG@10.</summary>
+    public const int NdcgDepth = 10;
+
     private const string TeacherColumn = "__ReportTeacherOutput";
 
-    internal DistillationReport(ModelSummary teacher, ModelSummary student, int rows, int labelledRows, double agreement, double meanKl,
-        int calibrationBins, IReadOnlyList<EpochProgress> history, string machine, DateTimeOffset createdAt)
+    private DistillationReport(DistillationTask task, ModelSummary teacher, ModelSummary student, int rows, int labelledRows,
+        IReadOnlyList<EpochProgress> history, string machine)
     {
+        Task = task;
         Teacher = teacher;
         Student = student;
         Rows = rows;
         LabelledRows = labelledRows;
-        TopOneAgreement = agreement;
-        MeanKlDivergence = meanKl;
-        CalibrationBins = calibrationBins;
         TrainingHistory = history;
         Machine = machine;
-        CreatedAt = createdAt;
+        CreatedAt = DateTimeOffset.UtcNow;
     }
+
+    /// <summary>The student's task, which decides the quality numbers the report holds.</summary>
+    public DistillationTask Task { get; }
 
     /// <summary>The teacher's numbers.</summary>
     public ModelSummary Teacher { get; }
@@ -56,17 +63,39 @@ public sealed class DistillationReport
     /// <summary>Test rows scored by both models.</summary>
     public int Rows { get; }
 
-    /// <summary>Test rows with a label (the rows behind accuracy, macro-F1, log-loss and calibration).</summary>
+    /// <summary>Test rows with a label (the rows behind the labelled metrics: accuracy … calibration, RMSE/MAE/R², NDCG).</summary>
     public int LabelledRows { get; }
 
-    /// <summary>Fraction of test rows where the student's top class is the teacher's top class.</summary>
-    public double TopOneAgreement { get; }
+    /// <summary>Classification: fraction of test rows where the student's top class is the teacher's top class (binary: the same predicted label); null for the other tasks.</summary>
+    public double? TopOneAgreement { get; private init; }
 
-    /// <summary>Mean over test rows of KL(teacher ‖ student) = Σₖ tₖ·ln(tₖ/sₖ) at temperature 1, in nats (0 when the student reproduces the teacher's probabilities).</summary>
-    public double MeanKlDivergence { get; }
+    /// <summary>Classification: mean over test rows of KL(teacher ‖ student) = Σₖ tₖ·ln(tₖ/sₖ) at temperature 1, in nats (binary: over the two classes); null for the other tasks.</summary>
+    public double? MeanKlDivergence { get; private init; }
 
-    /// <summary>Bins of the reliability diagrams and the expected calibration error.</summary>
-    public int CalibrationBins { get; }
+    /// <summary>Regression: the student's fidelity to the teacher, √(mean (student − teacher)²) over all test rows (labelled or not), the mean over the outputs; null for the other tasks.</summary>
+    public double? TeacherFidelityRmse { get; private init; }
+
+    /// <summary>Regression: <see cref="TeacherFidelityRmse"/> of each output; null for the other tasks.</summary>
+    public IReadOnlyList<double>? TeacherFidelityRmsePerOutput { get; private init; }
+
+    /// <summary>
+    /// Ranking: Kendall's τ-b between the student's and the teacher's scores of a group's rows (labelled or not), the mean
+    /// over the groups (1: the same order, −1: reversed); groups of one row or with all scores equal are left out
+    /// (<see cref="RankCorrelationGroups"/> counts the others). Null for the other tasks or when no group counts.
+    /// </summary>
+    public double? RankCorrelation { get; private init; }
+
+    /// <summary>Ranking: the groups behind <see cref="RankCorrelation"/>.</summary>
+    public int RankCorrelationGroups { get; private init; }
+
+    /// <summary>Ranking: distinct groups (queries) in the test rows; 0 for the other tasks.</summary>
+    public int Groups { get; private init; }
+
+    /// <summary>Ranking: the groups with a labelled row, over which NDCG is averaged; 0 for the other tasks.</summary>
+    public int LabelledGroups { get; private init; }
+
+    /// <summary>Classification: bins of the reliability diagrams and the expected calibration error.</summary>
+    public int CalibrationBins { get; private init; }
 
     /// <summary>The student's per-epoch loss terms and metrics.</summary>
     public IReadOnlyList<EpochProgress> TrainingHistory { get; }
@@ -76,6 +105,9 @@ public sealed class DistillationReport
 
     /// <summary>When the report was made.</summary>
     public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>True for multiclass and binary classification, whose reports hold accuracy, calibration, agreement and KL.</summary>
+    public bool IsClassification => Task is DistillationTask.MulticlassClassification or DistillationTask.BinaryClassification;
 
     /// <summary>Teacher file size / student file size.</summary>
     public double CompressionRatio => Teacher.FileBytes / (double)Student.FileBytes;
@@ -93,15 +125,17 @@ public sealed class DistillationReport
     }
 
     /// <summary>
-    /// Scores <paramref name="testData"/> with the teacher and the student and measures both.
+    /// Scores <paramref name="testData"/> with the teacher and the student and measures both, with the numbers of the
+    /// student's task (<see cref="StudentTransformer.Task"/>).
     /// </summary>
     /// <param name="mlContext">The ML.NET context.</param>
-    /// <param name="teacherModelPath">Path of the teacher's .onnx file (the one the student was distilled from).</param>
+    /// <param name="teacherModelPath">Path of the teacher's .onnx file (the one the student was distilled from; with several teachers, the one to compare with).</param>
     /// <param name="studentModel">The fitted pipeline that ends with the student (as returned by <c>Fit</c>), or the <see cref="StudentTransformer"/> itself.
     /// It is applied to <paramref name="testData"/>; the teacher reads the transformed rows.</param>
-    /// <param name="testData">Held-out rows: what <paramref name="studentModel"/> takes as input, with labels for the labelled metrics.</param>
-    /// <param name="options">Label column, teacher binding, calibration bins and timing settings; null for the defaults.</param>
-    /// <exception cref="ArgumentException">No student in <paramref name="studentModel"/>, a missing column, or a teacher whose number of classes differs from the student's.</exception>
+    /// <param name="testData">Held-out rows: what <paramref name="studentModel"/> takes as input, with labels for the labelled metrics (and, for ranking, the group column).</param>
+    /// <param name="options">Label and group columns, teacher binding, calibration bins and timing settings; null for the defaults.</param>
+    /// <exception cref="ArgumentException">No student in <paramref name="studentModel"/>, a missing column, or a teacher whose number of outputs does not fit the student's
+    /// (multiclass: its classes; binary: 1 or 2 values; regression: its outputs; ranking: 1 score).</exception>
     public static DistillationReport Create(MLContext mlContext, string teacherModelPath, ITransformer studentModel, IDataView testData,
         DistillationReportOptions? options = null)
     {
@@ -122,21 +156,15 @@ public sealed class DistillationReport
         var teacherOptions = TeacherOptions(teacherModelPath, student, options);
         using var teacher = mlContext.Transforms.Distill(teacherOptions).Fit(scored);
         var withTeacher = teacher.Transform(scored);
-        bool teacherGivesLogits = teacher.OutputKinds[0] == TeacherOutputKind.Logits;
-
-        var (teacherProbabilities, studentProbabilities, labels) = ReadPredictions(withTeacher, TeacherColumn, teacherGivesLogits,
-            options.LabelColumnName, student.ClassNames, student.Network.NumClasses);
-        AlignTeacher(mlContext, withTeacher.Schema[TeacherColumn], withTeacher.Schema.GetColumnOrNull(options.LabelColumnName),
-            teacherProbabilities, labels, student.Network.NumClasses);
+        string teacherName = Path.GetFileName(teacherModelPath);
 
         var studentOnnx = StudentOnnxExporter.ToOnnx(student.Network, StudentOnnxExporter.InputName, student.ClassNames);
         var teacherSummary = new ModelSummary
         {
             Role = "Teacher",
-            Description = Path.GetFileName(teacherModelPath),
+            Description = teacherName,
             ParameterCount = OnnxParameterCounter.Count(teacherModelPath),
             FileBytes = new FileInfo(teacherModelPath).Length,
-            Latency = options.MeasureLatency ? [TimeTeacher(scored, teacherModelPath, teacherOptions, options)] : [],
         };
         var studentSummary = new ModelSummary
         {
@@ -144,14 +172,74 @@ public sealed class DistillationReport
             Description = $"{student.Network} MLP ({student.Network.Activation.ToString().ToLowerInvariant()}), loss {student.LossName}",
             ParameterCount = OnnxParameterCounter.Count(studentOnnx),
             FileBytes = studentOnnx.LongLength,
-            Latency = options.MeasureLatency ? TimeStudent(mlContext, scored, student, studentOnnx, options) : [],
         };
-        return FromPredictions(teacherSummary, studentSummary, teacherProbabilities, studentProbabilities, labels, options.CalibrationBins,
-            student.History, MachineDescription.Current());
+        var machine = MachineDescription.Current();
+        var report = student.Task switch
+        {
+            DistillationTask.BinaryClassification => FromBinary(teacherSummary, studentSummary,
+                TaskPredictionReader.ReadBinary(withTeacher, TeacherColumn, teacher.OutputKinds[0], teacherName, options.LabelColumnName),
+                options.CalibrationBins, student.History, machine),
+            DistillationTask.Regression => FromRegression(teacherSummary, studentSummary,
+                TaskPredictionReader.ReadRegression(withTeacher, TeacherColumn, teacherName, student.Network.NumClasses, options.LabelColumnName),
+                student.History, machine),
+            DistillationTask.Ranking => FromRanking(teacherSummary, studentSummary,
+                TaskPredictionReader.ReadRanking(withTeacher, TeacherColumn, teacherName, options.LabelColumnName, options.RowGroupColumnName),
+                student.History, machine),
+            DistillationTask.MulticlassClassification => Multiclass(mlContext, withTeacher, teacher.OutputKinds[0] == TeacherOutputKind.Logits, student, teacherSummary, studentSummary, options, machine),
+            var task => throw new NotSupportedException($"DistillationReport covers multiclass, binary, regression and ranking students; this student's task is {task}."),
+        };
+        if (!options.MeasureLatency) return report;
+        return report.WithLatency([TimeTeacher(scored, teacherModelPath, teacherOptions, options)], TimeStudent(mlContext, scored, student, studentOnnx, options));
     }
 
-    /// <summary>Computes every quality and fidelity number from per-row probabilities and labels (−1: no label) and puts them into the summaries.</summary>
+    private static DistillationReport Multiclass(MLContext mlContext, IDataView withTeacher, bool teacherGivesLogits, StudentTransformer student,
+        ModelSummary teacherSummary, ModelSummary studentSummary, DistillationReportOptions options, string machine)
+    {
+        var (teacherProbabilities, studentProbabilities, labels) = ReadPredictions(withTeacher, TeacherColumn, teacherGivesLogits,
+            options.LabelColumnName, student.ClassNames, student.Network.NumClasses);
+        AlignTeacher(mlContext, withTeacher.Schema[TeacherColumn], withTeacher.Schema.GetColumnOrNull(options.LabelColumnName),
+            teacherProbabilities, labels, student.Network.NumClasses);
+        return FromPredictions(teacherSummary, studentSummary, teacherProbabilities, studentProbabilities, labels, options.CalibrationBins,
+            student.History, machine);
+    }
+
+    private DistillationReport WithLatency(IReadOnlyList<LatencyStats> teacher, IReadOnlyList<LatencyStats> student)
+        => new(Task, Teacher with { Latency = teacher }, Student with { Latency = student }, Rows, LabelledRows, TrainingHistory, Machine)
+        {
+            TopOneAgreement = TopOneAgreement,
+            MeanKlDivergence = MeanKlDivergence,
+            TeacherFidelityRmse = TeacherFidelityRmse,
+            TeacherFidelityRmsePerOutput = TeacherFidelityRmsePerOutput,
+            RankCorrelation = RankCorrelation,
+            RankCorrelationGroups = RankCorrelationGroups,
+            Groups = Groups,
+            LabelledGroups = LabelledGroups,
+            CalibrationBins = CalibrationBins,
+        };
+
+    /// <summary>
+    /// A multiclass report from per-row class probabilities and labels (−1: no label): every quality and fidelity number,
+    /// put into the summaries.
+    /// </summary>
     internal static DistillationReport FromPredictions(ModelSummary teacher, ModelSummary student, IReadOnlyList<float[]> teacherProbabilities,
+        IReadOnlyList<float[]> studentProbabilities, IReadOnlyList<int> labels, int calibrationBins, IReadOnlyList<EpochProgress> history, string machine)
+        => Classification(DistillationTask.MulticlassClassification, teacher, student, teacherProbabilities, studentProbabilities, labels, calibrationBins, history, machine);
+
+    /// <summary>A binary report: the classification numbers on rows of [1 − p, p], and the AUC of each model's positive-class score.</summary>
+    internal static DistillationReport FromBinary(ModelSummary teacher, ModelSummary student, BinaryPredictions p, int calibrationBins,
+        IReadOnlyList<EpochProgress> history, string machine)
+    {
+        var r = Classification(DistillationTask.BinaryClassification, teacher, student, p.Teacher, p.Student, p.Labels, calibrationBins, history, machine);
+        return new DistillationReport(r.Task, r.Teacher with { AreaUnderRocCurve = ClassificationMetrics.AreaUnderRoc(p.TeacherScores, p.Labels) },
+            r.Student with { AreaUnderRocCurve = ClassificationMetrics.AreaUnderRoc(p.StudentScores, p.Labels) }, r.Rows, r.LabelledRows, history, machine)
+        {
+            TopOneAgreement = r.TopOneAgreement,
+            MeanKlDivergence = r.MeanKlDivergence,
+            CalibrationBins = calibrationBins,
+        };
+    }
+
+    private static DistillationReport Classification(DistillationTask task, ModelSummary teacher, ModelSummary student, IReadOnlyList<float[]> teacherProbabilities,
         IReadOnlyList<float[]> studentProbabilities, IReadOnlyList<int> labels, int calibrationBins, IReadOnlyList<EpochProgress> history, string machine)
     {
         if (teacherProbabilities.Count != studentProbabilities.Count || labels.Count != teacherProbabilities.Count)
@@ -169,10 +257,57 @@ public sealed class DistillationReport
                 Reliability = bins,
             };
         }
-        return new DistillationReport(Fill(teacher, teacherProbabilities), Fill(student, studentProbabilities), labels.Count, labels.Count(l => l >= 0),
-            ClassificationMetrics.Agreement(teacherProbabilities, studentProbabilities), ClassificationMetrics.MeanKl(teacherProbabilities, studentProbabilities),
-            calibrationBins, history, machine, DateTimeOffset.UtcNow);
+        return new DistillationReport(task, Fill(teacher, teacherProbabilities), Fill(student, studentProbabilities), labels.Count, labels.Count(l => l >= 0), history, machine)
+        {
+            TopOneAgreement = Finite(ClassificationMetrics.Agreement(teacherProbabilities, studentProbabilities)),
+            MeanKlDivergence = Finite(ClassificationMetrics.MeanKl(teacherProbabilities, studentProbabilities)),
+            CalibrationBins = calibrationBins,
+        };
     }
+
+    /// <summary>A regression report: RMSE, MAE and R² of each model (mean over the outputs, and per output) and the student's RMSE to the teacher.</summary>
+    internal static DistillationReport FromRegression(ModelSummary teacher, ModelSummary student, RegressionPredictions p, IReadOnlyList<EpochProgress> history, string machine)
+    {
+        if (p.Teacher.Count != p.Student.Count || p.Labels.Count != p.Student.Count || p.Labelled.Count != p.Student.Count)
+            throw new ArgumentException("Teacher, student and label rows must line up.");
+        ModelSummary Fill(ModelSummary m, IReadOnlyList<float[]> predictions)
+        {
+            var perOutput = RegressionMeasures.PerOutput(predictions, p.Labels, p.Labelled, p.Outputs);
+            return m with
+            {
+                RootMeanSquaredError = RegressionMeasures.Mean(perOutput.Select(o => o.RootMeanSquaredError)),
+                MeanAbsoluteError = RegressionMeasures.Mean(perOutput.Select(o => o.MeanAbsoluteError)),
+                RSquared = RegressionMeasures.Mean(perOutput.Select(o => o.RSquared)),
+                PerOutput = perOutput,
+            };
+        }
+        var fidelity = RegressionMeasures.DistancePerOutput(p.Student, p.Teacher, p.Outputs);
+        return new DistillationReport(DistillationTask.Regression, Fill(teacher, p.Teacher), Fill(student, p.Student), p.Student.Count, p.Labelled.Count(l => l), history, machine)
+        {
+            TeacherFidelityRmse = fidelity.Count == 0 ? null : fidelity.Average(),
+            TeacherFidelityRmsePerOutput = fidelity,
+        };
+    }
+
+    /// <summary>A ranking report: NDCG@1…10 of each model over the labelled groups and Kendall's τ-b of the student's scores with the teacher's.</summary>
+    internal static DistillationReport FromRanking(ModelSummary teacher, ModelSummary student, RankingPredictions p, IReadOnlyList<EpochProgress> history, string machine)
+    {
+        if (p.Teacher.Count != p.Student.Count || p.Grades.Count != p.Student.Count || p.Labelled.Count != p.Student.Count || p.Groups.Count != p.Student.Count)
+            throw new ArgumentException("Teacher, student, label and group rows must line up.");
+        var (tau, tauGroups) = RankingMeasures.KendallTauB(p.Student, p.Teacher, p.Groups);
+        return new DistillationReport(DistillationTask.Ranking,
+            teacher with { Ndcg = RankingMeasures.Ndcg(p.Teacher, p.Grades, p.Labelled, p.Groups, NdcgDepth) },
+            student with { Ndcg = RankingMeasures.Ndcg(p.Student, p.Grades, p.Labelled, p.Groups, NdcgDepth) },
+            p.Student.Count, p.Labelled.Count(l => l), history, machine)
+        {
+            RankCorrelation = tau,
+            RankCorrelationGroups = tauGroups,
+            Groups = p.Groups.Distinct().Count(),
+            LabelledGroups = RankingMeasures.LabelledGroups(p.Labelled, p.Groups),
+        };
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>The report as a plain-text table for a console.</summary>
     public override string ToString() => ReportFormatter.ToText(this);
@@ -185,7 +320,7 @@ public sealed class DistillationReport
 
     /// <summary>
     /// Writes <c>distillation-report.json</c>, <c>distillation-report.md</c> and, with <paramref name="includePlots"/>, the PNG plots
-    /// (<c>training-loss.png</c>, <c>training-metrics.png</c>, <c>reliability.png</c>, <c>latency.png</c>, <c>throughput.png</c>, <c>size.png</c>; a plot is
+    /// (<c>training-loss.png</c>, <c>training-metrics.png</c>, <c>reliability.png</c> (classification), <c>latency.png</c>, <c>throughput.png</c>, <c>size.png</c>; a plot is
     /// left out when it has nothing to show) into <paramref name="directory"/>, each file atomically.
     /// </summary>
     /// <param name="directory">Folder to write into; created when missing.</param>
@@ -309,7 +444,7 @@ public sealed class DistillationReport
         int rows = Math.Max(options.ThroughputBatchSize, options.LatencyCalls);
         LatencyStats ort;
         using (var runner = OnnxRunner.Create(studentOnnx, "Student", data, new Dictionary<string, string> { [StudentOnnxExporter.InputName] = student.FeatureColumnName },
-            new Dictionary<string, int[]>(), [StudentOnnxExporter.ProbabilitiesOutput, StudentOnnxExporter.PredictedClassOutput], rows, options.IntraOpNumThreads))
+            new Dictionary<string, int[]>(), OnnxOutputs(student.Task), rows, options.IntraOpNumThreads))
             ort = LatencyProbe.Measure(OnnxRuntime, runner.RunRow, runner.Run, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows)
                 with { IntraOpThreads = options.IntraOpNumThreads };
 
@@ -318,6 +453,14 @@ public sealed class DistillationReport
         var net = LatencyProbe.Measure(MlNet, mlnet.RunRow, mlnet.RunBatch, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows);
         return [ort, net];
     }
+
+    /// <summary>Every output of the student's ONNX graph for its task, so that the timed call computes what a deployed app reads.</summary>
+    private static string[] OnnxOutputs(DistillationTask task) => task switch
+    {
+        DistillationTask.MulticlassClassification => [StudentOnnxExporter.ProbabilitiesOutput, StudentOnnxExporter.PredictedClassOutput],
+        DistillationTask.BinaryClassification => [StudentOnnxExporter.LogitOutput, StudentOnnxExporter.ProbabilityOutput, StudentOnnxExporter.PredictedLabelOutput],
+        _ => [StudentOnnxExporter.ScoreOutput],
+    };
 
     private static float[][] ReadFeatures(IDataView data, string column, int maxRows)
     {

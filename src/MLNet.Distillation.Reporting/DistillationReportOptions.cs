@@ -6,11 +6,19 @@ namespace MLNet.Distillation.Reporting;
 public sealed class DistillationReportOptions
 {
     /// <summary>
-    /// Label column of the test data after the student model's transform (default "Label"): a key column in the student's
-    /// class order, or text/numbers matching the student's class names. Rows with a missing or unknown label, or no such
-    /// column at all, count only for agreement and KL.
+    /// Label column of the test data after the student model's transform (default "Label"). Multiclass: a key column in the
+    /// student's class order, or text/numbers matching the student's class names. Binary: Boolean, or Single 0/1. Regression:
+    /// Single, or a vector of Single for several outputs. Ranking: a Single relevance grade, or a key (key 1 = grade 0).
+    /// A missing or unknown label (NaN; a vector with a NaN), or no such column at all, leaves the row out of the labelled
+    /// metrics; it still counts for the comparison with the teacher.
     /// </summary>
     public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// Ranking: the group (query) column of the test data after the student model's transform (default "GroupId"), a key or
+    /// integer column; the rows of a group need not be contiguous. Ignored for the other tasks.
+    /// </summary>
+    public string RowGroupColumnName { get; set; } = "GroupId";
 
     /// <summary>
     /// How the teacher reads the test data, as for <c>mlContext.Transforms.Distill</c> (input columns, input shapes, output
@@ -48,6 +56,7 @@ public sealed class DistillationReportOptions
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("DistillationReportOptions.LabelColumnName must name a column (default \"Label\").");
+        if (string.IsNullOrWhiteSpace(RowGroupColumnName)) throw new ArgumentException("DistillationReportOptions.RowGroupColumnName must name a column (default \"GroupId\").");
         if (CalibrationBins < 1) throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, "DistillationReportOptions.CalibrationBins must be at least 1 (typical: 10 or 15).");
         if (WarmupCalls < 0) throw new ArgumentOutOfRangeException(nameof(WarmupCalls), WarmupCalls, "DistillationReportOptions.WarmupCalls cannot be negative.");
         if (LatencyCalls < 1) throw new ArgumentOutOfRangeException(nameof(LatencyCalls), LatencyCalls, "DistillationReportOptions.LatencyCalls must be at least 1 (typical: 200–1000).");

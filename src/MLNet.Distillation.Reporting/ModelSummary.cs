@@ -1,6 +1,10 @@
 namespace MLNet.Distillation.Reporting;
 
-/// <summary>What a <see cref="DistillationReport"/> measured for one model (the teacher or the student) on the test data.</summary>
+/// <summary>
+/// What a <see cref="DistillationReport"/> measured for one model (the teacher or the student) on the test data. The
+/// quality numbers of the report's task are set (<see cref="DistillationReport.Task"/>); the others are null (empty for
+/// <see cref="Reliability"/>).
+/// </summary>
 public sealed record ModelSummary
 {
     /// <summary>"Teacher" or "Student".</summary>
@@ -9,7 +13,7 @@ public sealed record ModelSummary
     /// <summary>What the model is: the teacher's file name, the student's architecture and loss.</summary>
     public required string Description { get; init; }
 
-    /// <summary>Fraction of labelled test rows whose top class is the label; null without labelled rows.</summary>
+    /// <summary>Classification: fraction of labelled test rows whose top class is the label (binary: probability &gt; 0.5 for the positive class); null without labelled rows.</summary>
     public double? Accuracy { get; init; }
 
     /// <summary>Unweighted mean over classes of the per-class F1 score (classes that occur as label or prediction); null without labelled rows.</summary>
@@ -23,6 +27,24 @@ public sealed record ModelSummary
 
     /// <summary>The reliability diagram: equal-width confidence bins with their mean confidence and accuracy.</summary>
     public IReadOnlyList<ReliabilityBin> Reliability { get; init; } = [];
+
+    /// <summary>Binary classification: area under the ROC curve of the model's positive-class score on the labelled rows (ties count one half); null without both classes among the labels.</summary>
+    public double? AreaUnderRocCurve { get; init; }
+
+    /// <summary>Regression: root-mean-square error against the labels, the mean over the outputs of each output's RMSE (see <see cref="PerOutput"/>); null without labelled rows.</summary>
+    public double? RootMeanSquaredError { get; init; }
+
+    /// <summary>Regression: mean absolute error against the labels, the mean over the outputs; null without labelled rows.</summary>
+    public double? MeanAbsoluteError { get; init; }
+
+    /// <summary>Regression: coefficient of determination R², the mean over the outputs; null without labelled rows.</summary>
+    public double? RSquared { get; init; }
+
+    /// <summary>Regression: RMSE, MAE and R² of each output (one entry for a single output); null for the other tasks.</summary>
+    public IReadOnlyList<RegressionOutputMetrics>? PerOutput { get; init; }
+
+    /// <summary>Ranking: NDCG@1 … NDCG@10 (element k−1 is NDCG@k), each the mean over the groups with a labelled row, gain 2^grade − 1 and log₂ discount as in ML.NET's <c>Ranking.Evaluate</c>; null for the other tasks or without labelled rows.</summary>
+    public IReadOnlyList<double>? Ndcg { get; init; }
 
     /// <summary>Values stored in the model's ONNX initializers (weights, biases and constants such as standardisation statistics).</summary>
     public long ParameterCount { get; init; }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using MLNet.Distillation.Losses;
+using MLNet.Distillation.Training;
 
 namespace MLNet.Distillation.Reporting;
 
@@ -14,15 +16,31 @@ internal static class ReportFormatter
     {
         var t = r.Teacher;
         var s = r.Student;
-        var rows = new List<string[]>
+        var rows = new List<string[]>();
+        if (r.IsClassification)
         {
-            Quality("Accuracy", t.Accuracy, s.Accuracy, v => v.ToString("P2", Inv), d => $"{d * 100:+0.00;-0.00;0.00} points"),
-            Quality("Macro-F1", t.MacroF1, s.MacroF1, v => v.ToString("F4", Inv), d => d.ToString("+0.0000;-0.0000;0.0000", Inv)),
-            Quality("Log-loss", t.LogLoss, s.LogLoss, v => v.ToString("F4", Inv), d => d.ToString("+0.0000;-0.0000;0.0000", Inv)),
-            Quality($"ECE ({r.CalibrationBins} bins)", t.ExpectedCalibrationError, s.ExpectedCalibrationError, v => v.ToString("F4", Inv), d => d.ToString("+0.0000;-0.0000;0.0000", Inv)),
-            new[] { "Parameters", t.ParameterCount.ToString("N0", Inv), s.ParameterCount.ToString("N0", Inv), $"{Ratio(r.ParameterRatio)} fewer" },
-            new[] { "ONNX file size", Bytes(t.FileBytes), Bytes(s.FileBytes), $"{Ratio(r.CompressionRatio)} smaller" },
-        };
+            rows.Add(Quality("Accuracy", t.Accuracy, s.Accuracy, v => v.ToString("P2", Inv), d => $"{d * 100:+0.00;-0.00;0.00} points"));
+            if (r.Task == DistillationTask.BinaryClassification)
+                rows.Add(Quality("AUC (ROC)", t.AreaUnderRocCurve, s.AreaUnderRocCurve, F4, Signed));
+            rows.Add(Quality("Macro-F1", t.MacroF1, s.MacroF1, F4, Signed));
+            rows.Add(Quality("Log-loss", t.LogLoss, s.LogLoss, F4, Signed));
+            rows.Add(Quality($"ECE ({r.CalibrationBins} bins)", t.ExpectedCalibrationError, s.ExpectedCalibrationError, F4, Signed));
+        }
+        else if (r.Task == DistillationTask.Regression)
+        {
+            int outputs = s.PerOutput?.Count ?? 1;
+            string mean = outputs > 1 ? $" (mean over {outputs} outputs)" : "";
+            rows.Add(Quality("RMSE" + mean, t.RootMeanSquaredError, s.RootMeanSquaredError, G4, Signed4));
+            rows.Add(Quality("MAE" + mean, t.MeanAbsoluteError, s.MeanAbsoluteError, G4, Signed4));
+            rows.Add(Quality("R²" + mean, t.RSquared, s.RSquared, F4, Signed));
+        }
+        else
+        {
+            foreach (int k in new[] { 1, 3, 5, 10 })
+                rows.Add(Quality($"NDCG@{k}", At(t.Ndcg, k), At(s.Ndcg, k), F4, Signed));
+        }
+        rows.Add(["Parameters", t.ParameterCount.ToString("N0", Inv), s.ParameterCount.ToString("N0", Inv), $"{Ratio(r.ParameterRatio)} fewer"]);
+        rows.Add(["ONNX file size", Bytes(t.FileBytes), Bytes(s.FileBytes), $"{Ratio(r.CompressionRatio)} smaller"]);
         var teacherOrt = t.Latency.FirstOrDefault(l => l.Runtime == DistillationReport.OnnxRuntime);
         foreach (var runtime in t.Latency.Concat(s.Latency).Select(l => l.Runtime).Distinct())
         {
@@ -35,8 +53,21 @@ internal static class ReportFormatter
             rows.Add([$"Throughput, batches of {batch} ({runtime})", RowsPerSecond(tl?.ThroughputRowsPerSecond), RowsPerSecond(sl?.ThroughputRowsPerSecond),
                 teacherOrt is null || sl is null ? "" : $"{Ratio(sl.ThroughputRowsPerSecond / teacherOrt.ThroughputRowsPerSecond)} the rows/s" + vs]);
         }
-        rows.Add(["Top-1 agreement with teacher", "", r.TopOneAgreement.ToString("P2", Inv), ""]);
-        rows.Add(["Mean KL(teacher ‖ student)", "", $"{r.MeanKlDivergence.ToString("F4", Inv)} nats", ""]);
+        switch (r.Task)
+        {
+            case DistillationTask.MulticlassClassification or DistillationTask.BinaryClassification:
+                rows.Add([r.Task == DistillationTask.BinaryClassification ? "Predicted-label agreement with teacher" : "Top-1 agreement with teacher", "",
+                    r.TopOneAgreement is double a ? a.ToString("P2", Inv) : None, ""]);
+                rows.Add(["Mean KL(teacher ‖ student)", "", r.MeanKlDivergence is double kl ? $"{kl.ToString("F4", Inv)} nats" : None, ""]);
+                break;
+            case DistillationTask.Regression:
+                rows.Add(["RMSE to teacher (fidelity)", "", r.TeacherFidelityRmse is double f ? G4(f) : None, ""]);
+                break;
+            case DistillationTask.Ranking:
+                rows.Add(["Rank correlation with teacher (Kendall τ-b)", "",
+                    r.RankCorrelation is double tau ? tau.ToString("F4", Inv) : None, ""]);
+                break;
+        }
         return rows;
     }
 
@@ -74,7 +105,37 @@ internal static class ReportFormatter
         foreach (var row in Rows(r)) sb.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
         sb.AppendLine();
         foreach (var note in Notes(r)) sb.AppendLine($"- {Escape(note)}");
-        if (r.LabelledRows > 0)
+        if (r.Task == DistillationTask.Regression && r.Student.PerOutput is { Count: > 1 } studentOutputs && r.Teacher.PerOutput is { } teacherOutputs)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Per output");
+            sb.AppendLine();
+            sb.AppendLine("| Output | Teacher RMSE | Student RMSE | Teacher MAE | Student MAE | Teacher R² | Student R² | RMSE to teacher |");
+            sb.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            for (int k = 0; k < studentOutputs.Count; k++)
+            {
+                var to = teacherOutputs[k];
+                var so = studentOutputs[k];
+                sb.AppendLine($"| {k} | {Opt(to.RootMeanSquaredError, G4)} | {Opt(so.RootMeanSquaredError, G4)} | {Opt(to.MeanAbsoluteError, G4)} | {Opt(so.MeanAbsoluteError, G4)} | " +
+                    $"{Opt(to.RSquared, F4)} | {Opt(so.RSquared, F4)} | {Opt(r.TeacherFidelityRmsePerOutput?[k], G4)} |");
+            }
+        }
+        if (r.Task == DistillationTask.Ranking && (r.Teacher.Ndcg is not null || r.Student.Ndcg is not null))
+        {
+            sb.AppendLine();
+            sb.AppendLine("## NDCG@k");
+            sb.AppendLine();
+            sb.AppendLine($"Mean over the {r.LabelledGroups.ToString("N0", Inv)} groups with a labelled row (of {r.Groups.ToString("N0", Inv)}).");
+            sb.AppendLine();
+            sb.AppendLine("| k | Teacher | Student | Student vs teacher |");
+            sb.AppendLine("| ---: | ---: | ---: | --- |");
+            for (int k = 1; k <= DistillationReport.NdcgDepth; k++)
+            {
+                var row = Quality(k.ToString(Inv), At(r.Teacher.Ndcg, k), At(r.Student.Ndcg, k), F4, Signed);
+                sb.AppendLine("| " + string.Join(" | ", row) + " |");
+            }
+        }
+        if (r.IsClassification && r.LabelledRows > 0)
         {
             sb.AppendLine();
             sb.AppendLine("## Reliability");
@@ -95,23 +156,55 @@ internal static class ReportFormatter
             sb.AppendLine("## Training");
             sb.AppendLine();
             var terms = r.TrainingHistory.SelectMany(e => e.LossTerms.Keys).Distinct().ToArray();
-            sb.AppendLine("| Epoch | Loss | " + string.Join(" | ", terms.Select(Escape)) + " | Validation accuracy | Validation agreement | Validation KL |");
-            sb.AppendLine("| ---: | ---: | " + string.Join(" | ", terms.Select(_ => "---:")) + " | ---: | ---: | ---: |");
+            var metrics = ValidationColumns(r.Task);
+            sb.AppendLine("| Epoch | Loss | " + string.Join(" | ", terms.Select(Escape).Concat(metrics.Select(m => m.Name))) + " |");
+            sb.AppendLine("| ---: | ---: | " + string.Join(" | ", terms.Concat(metrics.Select(m => m.Name)).Select(_ => "---:")) + " |");
             foreach (var e in r.TrainingHistory)
                 sb.AppendLine($"| {e.Epoch}{(e.IsBest ? " *" : "")} | {e.Loss.ToString("F4", Inv)} | " +
-                    string.Join(" | ", terms.Select(k => e.LossTerms.TryGetValue(k, out var v) ? v.ToString("F4", Inv) : None)) +
-                    $" | {Nan(e.ValidationAccuracy, "P2")} | {Nan(e.ValidationTeacherAgreement, "P2")} | {Nan(e.ValidationTeacherKl, "F4")} |");
+                    string.Join(" | ", terms.Select(k => e.LossTerms.TryGetValue(k, out var v) ? v.ToString("F4", Inv) : None)
+                        .Concat(metrics.Select(m => Nan(m.Value(e), m.Format)))) + " |");
         }
         return sb.ToString();
     }
 
+    /// <summary>The per-epoch validation numbers the student's trainer records for the task.</summary>
+    private static (string Name, Func<EpochProgress, double> Value, string Format)[] ValidationColumns(DistillationTask task) => task switch
+    {
+        DistillationTask.Regression => [("Validation RMSE", e => e.ValidationRmse, "G4"), ("Validation RMSE to teacher", e => e.ValidationTeacherRmse, "G4")],
+        DistillationTask.Ranking => [("Validation NDCG@10", e => e.ValidationNdcg, "F4"), ("Validation pair agreement", e => e.ValidationTeacherAgreement, "P2")],
+        _ => [("Validation accuracy", e => e.ValidationAccuracy, "P2"), ("Validation agreement", e => e.ValidationTeacherAgreement, "P2"), ("Validation KL", e => e.ValidationTeacherKl, "F4")],
+    };
+
     private static string Heading(DistillationReport r) => "Distillation report: " + Scope(r);
 
     private static string Scope(DistillationReport r)
-        => $"{r.Rows.ToString("N0", Inv)} test rows ({r.LabelledRows.ToString("N0", Inv)} labelled), {r.CreatedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", Inv)}.";
+        => $"{TaskName(r.Task)}: {r.Rows.ToString("N0", Inv)} test rows ({r.LabelledRows.ToString("N0", Inv)} labelled" +
+            (r.Task == DistillationTask.Ranking ? $"; {r.Groups.ToString("N0", Inv)} groups" : "") + $"), {r.CreatedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", Inv)}.";
+
+    private static string TaskName(DistillationTask task) => task switch
+    {
+        DistillationTask.MulticlassClassification => "Multiclass classification",
+        DistillationTask.BinaryClassification => "Binary classification",
+        DistillationTask.Regression => "Regression",
+        _ => "Ranking",
+    };
 
     private static IEnumerable<string> Notes(DistillationReport r)
     {
+        switch (r.Task)
+        {
+            case DistillationTask.BinaryClassification:
+                yield return "Binary: each model's output is read as two classes [1 − p, p] for accuracy, macro-F1, log-loss, ECE, agreement and KL; AUC ranks the labelled rows by the positive-class score (ties count one half).";
+                break;
+            case DistillationTask.Regression:
+                yield return $"RMSE to teacher: √(mean (student − teacher)²) over all {r.Rows.ToString("N0", Inv)} test rows, labelled or not" +
+                    (r.Student.PerOutput is { Count: > 1 } o ? $", per output then the mean over the {o.Count} outputs (as RMSE, MAE and R² are)." : ".");
+                break;
+            case DistillationTask.Ranking:
+                yield return $"NDCG: mean over the {r.LabelledGroups.ToString("N0", Inv)} groups with a labelled row, gain 2^grade − 1 and discount 1/log₂(rank + 1) as in ML.NET's Ranking.Evaluate (a group whose labels are all 0 counts as 0; ties in score put the lower grade first). " +
+                    $"Rank correlation: Kendall's τ-b between the student's and the teacher's scores within each group, the mean over the {r.RankCorrelationGroups.ToString("N0", Inv)} groups with two or more distinct scores.";
+                break;
+        }
         yield return "Parameters: values in each model's ONNX initializers (weights, biases and stored constants such as standardisation statistics).";
         var timed = r.Teacher.Latency.Concat(r.Student.Latency).FirstOrDefault();
         if (timed is null)
@@ -121,7 +214,7 @@ internal static class ReportFormatter
         }
         yield return $"Timed on the CPU: {r.Machine}.";
         yield return $"Latency: {timed.SingleRowCalls} single-row calls per model and runtime after a warm-up, features already in memory; " +
-            $"{DistillationReport.OnnxRuntime} = InferenceSession on the ONNX file with {Threads(timed.IntraOpThreads)} (one row: copied into an input bound once, RunWithBinding; batches: Run), {DistillationReport.MlNet} = PredictionEngine.Predict on the student's ML.NET model (Score and PredictedLabel). " +
+            $"{DistillationReport.OnnxRuntime} = InferenceSession on the ONNX file with {Threads(timed.IntraOpThreads)} (one row: copied into an input bound once, RunWithBinding; batches: Run), {DistillationReport.MlNet} = PredictionEngine.Predict on the student's ML.NET model (every column its task writes). " +
             $"Throughput: {timed.ThroughputRows} rows per model and runtime.";
     }
 
@@ -134,6 +227,18 @@ internal static class ReportFormatter
 
     private static string[] Quality(string name, double? t, double? s, Func<double, string> format, Func<double, string> diff)
         => [name, t is double a ? format(a) : None, s is double b ? format(b) : None, t is double x && s is double y ? diff(y - x) : ""];
+
+    private static string F4(double v) => v.ToString("F4", Inv);
+
+    private static string G4(double v) => v.ToString("G4", Inv);
+
+    private static string Signed(double d) => d.ToString("+0.0000;-0.0000;0.0000", Inv);
+
+    private static string Signed4(double d) => (d > 0 ? "+" : "") + d.ToString("G4", Inv);
+
+    private static string Opt(double? v, Func<double, string> format) => v is double x ? format(x) : None;
+
+    private static double? At(IReadOnlyList<double>? values, int k) => values is { } v && v.Count >= k ? v[k - 1] : null;
 
     private static string Ratio(double x) => double.IsFinite(x) ? (x >= 10 ? x.ToString("N0", Inv) : x.ToString("0.0", Inv)) + "×" : None;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNet.Distillation.Losses;
 
 namespace MLNet.Distillation.Reporting;
 
@@ -15,13 +16,21 @@ internal static class ReportJson
     public static string Serialize(DistillationReport r) => JsonSerializer.Serialize(new
     {
         createdAt = r.CreatedAt,
+        task = r.Task.ToString(),
         rows = r.Rows,
         labelledRows = r.LabelledRows,
-        calibrationBins = r.CalibrationBins,
+        groups = r.Task == DistillationTask.Ranking ? r.Groups : (int?)null,
+        labelledGroups = r.Task == DistillationTask.Ranking ? r.LabelledGroups : (int?)null,
+        calibrationBins = r.IsClassification ? r.CalibrationBins : (int?)null,
         teacher = r.Teacher,
         student = r.Student,
         topOneAgreement = Finite(r.TopOneAgreement),
         meanKlDivergence = Finite(r.MeanKlDivergence),
+        teacherFidelityRmse = Finite(r.TeacherFidelityRmse),
+        teacherFidelityRmsePerOutput = r.TeacherFidelityRmsePerOutput,
+        rankCorrelation = Finite(r.RankCorrelation),
+        rankCorrelationMethod = r.Task == DistillationTask.Ranking ? "Kendall tau-b, mean over groups" : null,
+        rankCorrelationGroups = r.Task == DistillationTask.Ranking ? r.RankCorrelationGroups : (int?)null,
         compressionRatio = Finite(r.CompressionRatio),
         parameterRatio = Finite(r.ParameterRatio),
         singleRowSpeedup = new Dictionary<string, double?>
@@ -41,10 +50,15 @@ internal static class ReportJson
             validationLogLoss = Finite(e.ValidationLogLoss),
             validationTeacherAgreement = Finite(e.ValidationTeacherAgreement),
             validationTeacherKl = Finite(e.ValidationTeacherKl),
+            validationRmse = Finite(e.ValidationRmse),
+            validationTeacherRmse = Finite(e.ValidationTeacherRmse),
+            validationNdcg = Finite(e.ValidationNdcg),
             seconds = e.Elapsed.TotalSeconds,
             isBest = e.IsBest,
         }),
     }, Options);
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    private static double? Finite(double? v) => v is double x && double.IsFinite(x) ? x : null;
 }

@@ -1,11 +1,12 @@
 using System.Globalization;
+using MLNet.Distillation.Losses;
 using ScottPlot;
 
 namespace MLNet.Distillation.Reporting;
 
 /// <summary>
 /// Renders the plots of a <see cref="DistillationReport"/> as PNG bytes with ScottPlot: training curves (loss terms;
-/// train and validation metrics), reliability diagrams of teacher and student, single-row latency bars, throughput bars
+/// train and validation metrics of the task), reliability diagrams of teacher and student (classification), single-row latency bars, throughput bars
 /// and file-size bars.
 /// A plot with nothing to show (no training history, no labels, no timings) is left out.
 /// </summary>
@@ -60,14 +61,19 @@ internal static class ReportPlots
         {
             ("train accuracy", h.Select(e => e.TrainAccuracy).ToArray()),
             ("validation accuracy", h.Select(e => e.ValidationAccuracy).ToArray()),
-            ("validation agreement with teacher", h.Select(e => e.ValidationTeacherAgreement).ToArray()),
+            (r.Task == DistillationTask.Ranking ? "validation pairs ordered as the teacher" : "validation agreement with teacher", h.Select(e => e.ValidationTeacherAgreement).ToArray()),
+            ("validation NDCG@10", h.Select(e => e.ValidationNdcg).ToArray()),
         }.Where(s => s.Values.Any(double.IsFinite)).ToArray();
         var right = new (string Name, double[] Values)[]
         {
             ("validation log-loss", h.Select(e => e.ValidationLogLoss).ToArray()),
             ("validation KL(teacher ‖ student)", h.Select(e => e.ValidationTeacherKl).ToArray()),
+            ("validation RMSE", h.Select(e => e.ValidationRmse).ToArray()),
+            ("validation RMSE to teacher", h.Select(e => e.ValidationTeacherRmse).ToArray()),
         }.Where(s => s.Values.Any(double.IsFinite)).ToArray();
         if (left.Length == 0 && right.Length == 0) return null;
+        bool errorsOnly = left.Length == 0;   // regression: RMSEs alone, on the left axis
+        if (errorsOnly) (left, right) = (right, []);
 
         var plot = new Plot();
         foreach (var (name, values) in left)
@@ -84,19 +90,21 @@ internal static class ReportPlots
             line.LinePattern = LinePattern.Dashed;
             line.Axes.YAxis = plot.Axes.Right;
         }
-        bool validation = h.Any(e => double.IsFinite(e.ValidationAccuracy) || double.IsFinite(e.ValidationTeacherAgreement) || double.IsFinite(e.ValidationLogLoss));
+        bool validation = h.Any(e => double.IsFinite(e.ValidationAccuracy) || double.IsFinite(e.ValidationTeacherAgreement) || double.IsFinite(e.ValidationLogLoss)
+            || double.IsFinite(e.ValidationRmse) || double.IsFinite(e.ValidationTeacherRmse) || double.IsFinite(e.ValidationNdcg));
         plot.Title(validation ? "Student training: metrics per epoch"
             : "Student training: metrics per epoch (no validation rows: set StudentOptions.ValidationFraction for validation curves)", 13);
         EpochAxis(plot);
-        if (left.Length > 0) plot.YLabel("accuracy / agreement");
-        if (right.Length > 0) plot.Axes.Right.Label.Text = "log-loss / KL (nats)";
+        if (errorsOnly) plot.YLabel(r.Task == DistillationTask.Regression ? "RMSE (targets' units), lower is better" : "log-loss / KL (nats)");
+        else if (left.Length > 0) plot.YLabel(r.Task == DistillationTask.Ranking ? "NDCG / pair agreement" : "accuracy / agreement");
+        if (right.Length > 0) plot.Axes.Right.Label.Text = r.Task == DistillationTask.Regression ? "RMSE (targets' units)" : "log-loss / KL (nats)";
         plot.ShowLegend(Edge.Bottom);
         return Png(plot);
     }
 
     private static byte[]? Reliability(DistillationReport r)
     {
-        if (r.LabelledRows == 0) return null;
+        if (!r.IsClassification || r.LabelledRows == 0) return null;
         var plot = new Plot();
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.LinePattern = LinePattern.Dotted;

@@ -45,8 +45,8 @@ public class ReportFromPredictionsTests
     public void FidelityNumbersAreTheHandWorkedOnes()
     {
         var r = HandMadeReport();
-        Assert.Equal(Agreement, r.TopOneAgreement, Tol);
-        Assert.Equal(MeanKl, r.MeanKlDivergence, Tol);
+        Assert.Equal(Agreement, r.TopOneAgreement!.Value, Tol);
+        Assert.Equal(MeanKl, r.MeanKlDivergence!.Value, Tol);
         Assert.Equal(6, r.Rows);
         Assert.Equal(5, r.LabelledRows);
     }
@@ -68,6 +68,6 @@ public class ReportFromPredictionsTests
         Assert.Equal(0, r.LabelledRows);
         Assert.Null(r.Student.Accuracy);
         Assert.Null(r.Teacher.ExpectedCalibrationError);
-        Assert.Equal(Agreement, r.TopOneAgreement, Tol);
+        Assert.Equal(Agreement, r.TopOneAgreement!.Value, Tol);
     }
 }
