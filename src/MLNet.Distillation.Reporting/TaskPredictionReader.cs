@@ -37,8 +37,8 @@ internal static class TaskPredictionReader
         using var cursor = data.GetRowCursor(Columns(teacherCol, scoreCol, label));
         var getTeacher = cursor.GetGetter<VBuffer<float>>(teacherCol);
         var getScore = cursor.GetGetter<float>(scoreCol);
-        var getLabel = LabelReader(DistillationTask.BinaryClassification, cursor, label, 1, () => 0);
         var result = new BinaryPredictions([], [], [], [], []);
+        var getLabel = LabelReader(DistillationTask.BinaryClassification, cursor, label, () => result.Labels.Count);
         VBuffer<float> t = default;
         float s = 0;
         var targets = new float[1];
@@ -90,7 +90,7 @@ internal static class TaskPredictionReader
         var getTeacher = cursor.GetGetter<VBuffer<float>>(teacherCol);
         var getScore = FloatsGetter(cursor, scoreCol, outputs);
         var result = new RegressionPredictions([], [], [], [], outputs);
-        var getLabel = LabelReader(DistillationTask.Regression, cursor, label, outputs, () => result.Labels.Count);
+        var getLabel = LabelReader(DistillationTask.Regression, cursor, label, () => result.Labels.Count);
         VBuffer<float> t = default;
         while (cursor.MoveNext())
         {
@@ -122,7 +122,7 @@ internal static class TaskPredictionReader
         var getScore = cursor.GetGetter<float>(scoreCol);
         var groups = GroupReader.Create(cursor, groupCol);
         var result = new RankingPredictions([], [], [], [], []);
-        var getLabel = LabelReader(DistillationTask.Ranking, cursor, label, 1, () => result.Grades.Count);
+        var getLabel = LabelReader(DistillationTask.Ranking, cursor, label, () => result.Grades.Count);
         VBuffer<float> t = default;
         float s = 0;
         var targets = new float[1];
@@ -142,7 +142,8 @@ internal static class TaskPredictionReader
         return result;
     }
 
-    private static Func<Span<float>, int> LabelReader(DistillationTask task, DataViewRowCursor cursor, DataViewSchema.Column? label, int width, Func<int> row)
+    /// <summary>The trainer's label reader (<see cref="TaskLabels"/>) after its type check; without a label column every row is unlabelled.</summary>
+    private static Func<Span<float>, int> LabelReader(DistillationTask task, DataViewRowCursor cursor, DataViewSchema.Column? label, Func<int> row)
     {
         if (label is not { } l) return targets => { targets.Clear(); return -1; };
         TaskLabels.Width(task, l);

@@ -49,4 +49,36 @@ public class TaskMeasuresTests
         Assert.Null(m[1].RSquared);                                          // labels 5, 5
         Assert.Equal(Math.Sqrt((0 + 1 + 4) / 3.0), RegressionMeasures.DistancePerOutput([[1], [2], [3]], [[1], [3], [5]], 1)[0], 12);
     }
+
+    private static ModelSummary Summary(string role) => new() { Role = role, Description = role, ParameterCount = 10, FileBytes = 100 };
+
+    [Fact]
+    public void AStudentThatScoresAsItsTeacherHasPerfectFidelityInEveryTask()
+    {
+        float[][] values = [[1.5f, -2], [0.5f, 3], [4, 0]];
+        float[][] labels = [[1, -1], [1, 2], [3, 1]];
+        var regression = DistillationReport.FromRegression(Summary("Teacher"), Summary("Student"),
+            new RegressionPredictions([.. values], [.. values], [.. labels], [true, true, false], 2), [], "test");
+        Assert.Equal(0, regression.TeacherFidelityRmse!.Value, 12);
+        Assert.Equal(regression.Teacher.PerOutput, regression.Student.PerOutput);
+        Assert.Equal(2, regression.LabelledRows);
+        Assert.Null(regression.TopOneAgreement);
+
+        float[] scores = [0.3f, 0.1f, 0.9f, 0.2f, 0.5f];
+        var ranking = DistillationReport.FromRanking(Summary("Teacher"), Summary("Student"),
+            new RankingPredictions([.. scores], [.. scores], [1, 0, 2, 0, 1], [true, true, true, true, true], [0, 0, 0, 1, 1]), [], "test");
+        Assert.Equal(1, ranking.RankCorrelation!.Value, 12);
+        Assert.Equal(2, ranking.RankCorrelationGroups);
+        Assert.Equal(1, ranking.Student.Ndcg![DistillationReport.NdcgDepth - 1], 12);   // sorted by score = sorted by grade here
+        Assert.Equal(ranking.Teacher.Ndcg, ranking.Student.Ndcg);
+        Assert.Null(ranking.TeacherFidelityRmse);
+
+        float[][] probabilities = [[0.2f, 0.8f], [0.7f, 0.3f], [0.4f, 0.6f]];
+        var binary = DistillationReport.FromBinary(Summary("Teacher"), Summary("Student"),
+            new BinaryPredictions([.. probabilities], [.. probabilities], [0.8, 0.3, 0.6], [0.8, 0.3, 0.6], [1, 0, 0]), 5, [], "test");
+        Assert.Equal(1, binary.TopOneAgreement!.Value, 12);
+        Assert.Equal(0, binary.MeanKlDivergence!.Value, 12);
+        Assert.Equal(1, binary.Student.AreaUnderRocCurve!.Value, 12);   // the positive row scores highest
+        Assert.Equal(2.0 / 3, binary.Student.Accuracy!.Value, 12);     // row 2 (0.6) is a false positive
+    }
 }
