@@ -10,7 +10,8 @@ namespace MLNet.Distillation.Export;
 /// <item>multiclass: <c>logits</c> [batch, K], <c>probabilities</c> [batch, K] (softmax) and <c>predicted_class</c> int64 [batch] (zero-based argmax);</item>
 /// <item>binary: <c>logit</c> [batch, 1], <c>probability</c> [batch, 1] (sigmoid) and <c>predicted_label</c> int64 [batch] (1 where the logit is positive);</item>
 /// <item>regression: <c>score</c> [batch, k], the predicted values (in the targets' units);</item>
-/// <item>ranking: <c>score</c> [batch, 1].</item>
+/// <item>ranking: <c>score</c> [batch, 1];</item>
+/// <item>embedding: <c>embedding</c> [batch, D].</item>
 /// </list>
 /// A row whose features are not all finite gets NaN outputs (<see cref="GuardedLogits"/>).
 /// </summary>
@@ -32,6 +33,8 @@ public static class StudentOnnxExporter
     public const string PredictedLabelOutput = "predicted_label";
     /// <summary>Regression and ranking: output with the predicted values or the score.</summary>
     public const string ScoreOutput = "score";
+    /// <summary>Embedding students: output with the embedding.</summary>
+    public const string EmbeddingOutput = "embedding";
 
     /// <summary>
     /// Serialises the student as an ONNX model. A row whose features are not all finite (NaN or ±∞) gets NaN logits and
@@ -71,8 +74,9 @@ public static class StudentOnnxExporter
                 break;
             }
             default:
-                Prediction(g, network, inputName, ScoreOutput);
-                g.AddOutput(ScoreOutput, OnnxElementType.Float, [null, k]);
+                string output = network.Task == DistillationTask.Embedding ? EmbeddingOutput : ScoreOutput;
+                Prediction(g, network, inputName, output);
+                g.AddOutput(output, OnnxElementType.Float, [null, k]);
                 break;
         }
         AddMetadata(g, network, network.Task == DistillationTask.MulticlassClassification ? classNames : null);

@@ -102,6 +102,8 @@ public sealed record AutoDistillCandidate(string Name, Func<DistillationLoss> Cr
     public static IReadOnlyList<AutoDistillCandidate> DefaultSpace(DistillationTask task)
     {
         if (task == DistillationTask.MulticlassClassification) return DefaultSpace();
+        if (task == DistillationTask.Embedding)
+            throw new ArgumentException("AutoDistill has no search space for embedding students; choose their loss (DistillationLoss.EmbeddingCosine, EmbeddingContrastive, EmbeddingTriplet) directly.", nameof(task));
         var defaults = new StudentOptions();
         var incumbent = DefaultFor(task);
         var list = new List<AutoDistillCandidate>

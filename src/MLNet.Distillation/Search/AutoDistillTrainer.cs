@@ -34,6 +34,8 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Student);
+        if (task == DistillationTask.Embedding)
+            throw new ArgumentException("AutoDistill searches the losses of classification, regression and ranking students; train an embedding student with mlContext.Transforms.EmbeddingStudent.", nameof(task));
         StudentTrainer.Validate(options.Student, task);
         Task = task;
         if (options.Student.Loss is not null)

@@ -77,7 +77,7 @@ public sealed class StudentNetwork
     /// <summary>Factor (1/std) applied to each centred feature (null: no standardisation).</summary>
     public float[]? FeatureScale { get; }
 
-    /// <summary>What the outputs mean: class logits (multiclass), one logit (binary), the predicted values (regression), one score (ranking).</summary>
+    /// <summary>What the outputs mean: class logits (multiclass), one logit (binary), the predicted values (regression), one score (ranking), an embedding.</summary>
     public DistillationTask Task { get; }
 
     /// <summary>Regression only: whether the prediction is the sigmoid of the output layer rather than the output layer itself.</summary>

@@ -45,6 +45,9 @@ public sealed record EpochProgress
     /// <summary>Ranking: mean NDCG@10 over the validation groups whose rows all have a label (gain 2^grade − 1; NaN otherwise).</summary>
     public double ValidationNdcg { get; init; } = double.NaN;
 
+    /// <summary>Embedding: mean cosine similarity between the student's and the teacher's embedding of the validation rows (NaN otherwise).</summary>
+    public double ValidationTeacherCosine { get; init; } = double.NaN;
+
     /// <summary>Wall time of the epoch.</summary>
     public TimeSpan Elapsed { get; init; }
 
@@ -72,6 +75,7 @@ public sealed record EpochProgress
         if (!double.IsNaN(ValidationRmse)) parts.Add($"val rmse {ValidationRmse.ToString("G4", inv)}");
         if (!double.IsNaN(ValidationTeacherRmse)) parts.Add($"val teacher rmse {ValidationTeacherRmse.ToString("G4", inv)}");
         if (!double.IsNaN(ValidationNdcg)) parts.Add($"val ndcg@10 {ValidationNdcg.ToString("F4", inv)}");
+        if (!double.IsNaN(ValidationTeacherCosine)) parts.Add($"val cosine to teacher {ValidationTeacherCosine.ToString("F4", inv)}");
         if (!double.IsNaN(ValidationTeacherAgreement)) parts.Add($"val agreement {ValidationTeacherAgreement.ToString("P2", inv)}");
         if (TeacherTime > TimeSpan.Zero) parts.Add($"teacher {TeacherTime.TotalSeconds.ToString("F1", inv)}s / student {StudentTime.TotalSeconds.ToString("F1", inv)}s");
         if (TeacherHackingSuspected) parts.Add("teacher hacking suspected");

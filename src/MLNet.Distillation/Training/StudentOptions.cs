@@ -118,6 +118,9 @@ public sealed class StudentOptions
     /// </summary>
     public string RowGroupColumnName { get; set; } = "GroupId";
 
+    /// <summary>Embedding students only: the column the student's embedding is written to (default "Embedding").</summary>
+    public string EmbeddingColumnName { get; set; } = "Embedding";
+
     /// <summary>Rows per optimisation step (default 128; for ranking, whole groups of about that many rows).</summary>
     public int BatchSize { get; set; } = 128;
 
@@ -175,6 +178,13 @@ public sealed class StudentOptions
     /// mixup, CutMix, shifts/flips, MUNGE) that the teacher scores in one batched ONNX Runtime call. Null (default): none.
     /// </summary>
     public TransferSetOptions? TransferSet { get; set; }
+
+    /// <summary>
+    /// Self-distillation without an ONNX teacher: a mean teacher (an exponential moving average of the student that teaches
+    /// it on every row) or a random teacher (a first, label-free phase that distils a random network's representation).
+    /// Multiclass and binary students, with no teacher column. Null (default): none. See <see cref="SelfDistillationOptions"/>.
+    /// </summary>
+    public SelfDistillationOptions? SelfDistillation { get; set; }
 
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }

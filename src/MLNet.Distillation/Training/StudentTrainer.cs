@@ -92,11 +92,12 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     /// column), or its label loss (without one). The binary, regression and ranking defaults learn from the labels alone
     /// when there is no teacher, so they serve both.
     /// </summary>
-    internal static DistillationLoss DefaultLoss(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification) => task switch
+    internal static DistillationLoss DefaultLoss(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification) => o.SelfDistillation?.DefaultLoss() ?? task switch
     {
         DistillationTask.BinaryClassification => DistillationLoss.BinaryKd(DefaultTemperature, DefaultAlpha),
         DistillationTask.Regression => DistillationLoss.RegressionKd(DefaultAlpha),
         DistillationTask.Ranking => DistillationLoss.RankingKd(DefaultTemperature, DefaultAlpha),
+        DistillationTask.Embedding => DistillationLoss.EmbeddingCosine(),
         _ => TrainingSet.TeacherColumns(o).Length == 0 ? DistillationLoss.CrossEntropy() : DefaultDistillation(),
     };
 
@@ -105,6 +106,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         DistillationTask.BinaryClassification => "set Loss = DistillationLoss.BinaryKd(1, 0.5)",
         DistillationTask.Regression => "set Loss = DistillationLoss.RegressionKd(0.5) or DistillationLoss.TeacherBounded()",
         DistillationTask.Ranking => "set Loss = DistillationLoss.RankingKd(1, 0.5) or DistillationLoss.MarginMse()",
+        DistillationTask.Embedding => "use a contrastive loss, DistillationLoss.EmbeddingContrastive(), or a triplet loss, DistillationLoss.EmbeddingTriplet()",
         _ => "set Loss = DistillationLoss.TeacherCorrected(1, 0.5) (or the textbook Hinton KD, DistillationLoss.Hinton(4, 0.9))",
     };
 
@@ -118,6 +120,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
                 DistillationTask.BinaryClassification => "For a binary student use DistillationLoss.BinaryKd(...).",
                 DistillationTask.Regression => "For a regression student use DistillationLoss.RegressionKd(...), TeacherBounded(...), TolerantTough(...) or BernoulliKl(...).",
                 DistillationTask.Ranking => "For a ranking student use DistillationLoss.RankingKd(...), ListNet(), ListwiseKl(...), MarginMse() or RankNet().",
+                DistillationTask.Embedding => "For an embedding student use DistillationLoss.EmbeddingCosine(), EmbeddingContrastive(...) or EmbeddingTriplet(...).",
                 _ => "For a multiclass student use DistillationLoss.TeacherCorrected(...), Hinton(...), CrossEntropy() or the other multiclass losses.",
             }, nameof(StudentOptions.Loss));
     }
@@ -159,7 +162,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
         TrainingSet train, TrainingSet? validation, int seed)
     {
-        if (loss.RequiresTeacher && !train.HasTeacher)
+        if (loss.RequiresTeacher && !train.HasTeacher && o.SelfDistillation is not { Mode: SelfDistillationMode.MeanTeacher })
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
         if (!train.HasLabels && !train.HasTeacher)
             throw new ArgumentException($"No training row has a label in column '{o.LabelColumnName}', and there is no teacher column: the student has nothing to learn from.");
@@ -175,7 +178,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         void Warn(string message) => env.Warn("Student", message);
         Log($"Training a {string.Join("-", new[] { train.FeatureCount }.Concat(o.HiddenLayers).Append(train.ClassCount))} student on {train.Rows} rows" +
             (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}" +
-            (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") + $", seed {seed}.");
+            (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") +
+            (o.SelfDistillation is { } sd ? $", self-distillation: {sd.Describe()}" : "") + $", seed {seed}.");
         var loop = new TrainingLoop(o, loss, Log, Warn);
         var network = loop.Run(train, validation, seed);
         return (network, loop.History);
@@ -189,7 +193,8 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (network.Task != DistillationTask.MulticlassClassification)
         {
             string[] outputNames = network.Task == DistillationTask.BinaryClassification ? ["False", "True"] : [];
-            var scorer = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, null, "Score", "PredictedLabel");
+            var scorer = MlNetScoringPipeline.Build(ml, network, o.FeatureColumnName, trainData, null,
+                network.Task == DistillationTask.Embedding ? o.EmbeddingColumnName : "Score", "PredictedLabel");
             return new StudentTransformer(scorer, network, outputNames, o.FeatureColumnName, history, lossName, elapsed);
         }
         var labelColumn = trainData.Schema.GetColumnOrNull(o.LabelColumnName);
@@ -213,6 +218,13 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
                 throw new ArgumentException($"Teacher column '{t}' was not found. Columns: {string.Join(", ", columns.Keys)}. Add mlContext.Transforms.Distill(\"{t}\", ...) before the trainer.");
         bool hasLabel = columns.TryGetValue(_options.LabelColumnName, out var label);
         var scalar = SchemaShape.Column.VectorKind.Scalar;
+        if (Task == DistillationTask.Embedding)
+        {
+            if (_options.TeacherColumnName is null || !columns.ContainsKey(_options.TeacherColumnName))
+                throw new ArgumentException($"An embedding student needs the teacher's embedding column (StudentOptions.TeacherColumnName = '{_options.TeacherColumnName}'). Columns: {string.Join(", ", columns.Keys)}.");
+            columns[_options.EmbeddingColumnName] = SchemaShapes.Column(_options.EmbeddingColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
+            return new SchemaShape(columns.Values);
+        }
         if (Task != DistillationTask.MulticlassClassification)
         {
             if (hasLabel && !LabelFits(label))
@@ -268,6 +280,13 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             if (o.ClassNames is not null)
                 throw new ArgumentException($"StudentOptions.ClassNames names a multiclass teacher's classes; a {task} student has none. Leave it null.", nameof(o.ClassNames));
         }
+        if (task == DistillationTask.Embedding)
+        {
+            if (o.TeacherColumnNames is not null)
+                throw new ArgumentException("An embedding student learns one teacher's embedding: set StudentOptions.TeacherColumnName, not TeacherColumnNames.", nameof(o.TeacherColumnNames));
+            if (string.IsNullOrWhiteSpace(o.EmbeddingColumnName))
+                throw new ArgumentException("StudentOptions.EmbeddingColumnName must name the column the embedding is written to (default \"Embedding\").", nameof(o.EmbeddingColumnName));
+        }
         if (task == DistillationTask.Ranking && string.IsNullOrWhiteSpace(o.RowGroupColumnName))
             throw new ArgumentException("StudentOptions.RowGroupColumnName must name the column that gives each row's query (default \"GroupId\").", nameof(o.RowGroupColumnName));
         if (o.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(o.Epochs), o.Epochs, "StudentOptions.Epochs must be at least 1.");
@@ -281,6 +300,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
         if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
         o.TransferSet?.Validate();
+        o.SelfDistillation?.Validate(o, task);
         if (o.TeacherColumnNames is { } several)
         {
             if (o.TeacherColumnName is not null)

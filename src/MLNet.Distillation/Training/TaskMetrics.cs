@@ -7,7 +7,7 @@ namespace MLNet.Distillation.Training;
 /// [rows, C] in the student's training form (logits; standardised regression outputs): binary — accuracy, log-loss,
 /// agreement with the teacher's class and the Bernoulli KL to it; regression — RMSE against the labels and against the
 /// teacher, in the targets' own units; ranking — NDCG@10 over the labelled groups and the share of pairs in a group that
-/// the student orders as the teacher does.
+/// the student orders as the teacher does; embedding — the mean cosine similarity to the teacher's embedding.
 /// </summary>
 internal static class TaskMetrics
 {
@@ -19,6 +19,7 @@ internal static class TaskMetrics
         DistillationTask.BinaryClassification => Binary(v, outputs, p),
         DistillationTask.Regression => Regression(v, outputs, throughSigmoid, p),
         DistillationTask.Ranking => Ranking(v, outputs, p),
+        DistillationTask.Embedding => Embedding(v, outputs, p),
         _ => throw new ArgumentOutOfRangeException(nameof(v), v.Task, "Multiclass metrics are computed by the training loop."),
     };
 
@@ -87,6 +88,29 @@ internal static class TaskMetrics
             ValidationRmse = labelledValues > 0 ? Math.Sqrt(sqLabel / labelledValues) : double.NaN,
             ValidationTeacherRmse = v.HasTeacher ? Math.Sqrt(sqTeacher / ((long)v.Rows * k)) : double.NaN,
         };
+    }
+
+    /// <summary>Mean cosine similarity between the student's and the teacher's embedding of each validation row.</summary>
+    private static EpochProgress Embedding(TrainingSet v, float[] embeddings, EpochProgress p)
+    {
+        int d = v.ClassCount;
+        double sum = 0;
+        for (int r = 0; r < v.Rows; r++)
+            sum += Cosine(embeddings.AsSpan(r * d, d), v.TeacherRow(r));
+        return p with { ValidationTeacherCosine = sum / v.Rows };
+    }
+
+    /// <summary>cos(a, b); 0 when either is the zero vector.</summary>
+    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
     }
 
     private static EpochProgress Ranking(TrainingSet v, float[] scores, EpochProgress p)

@@ -259,6 +259,7 @@ internal sealed class TrainingLoop
         _ when !double.IsNaN(p.ValidationRmse) => -p.ValidationRmse,
         _ when !double.IsNaN(p.ValidationNdcg) => p.ValidationNdcg,
         _ when !double.IsNaN(p.ValidationTeacherRmse) => -p.ValidationTeacherRmse,
+        _ when !double.IsNaN(p.ValidationTeacherCosine) => p.ValidationTeacherCosine,
         _ when !double.IsNaN(p.ValidationTeacherAgreement) => p.ValidationTeacherAgreement,
         _ => -p.Loss,
     };

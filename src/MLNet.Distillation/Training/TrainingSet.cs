@@ -40,7 +40,7 @@ internal sealed class TrainingSet
     public int Rows { get; }
     public int FeatureCount => _s.Features.Width;
 
-    /// <summary>Width of the student's output: the classes K (multiclass), 1 (binary, ranking) or the outputs k (regression).</summary>
+    /// <summary>Width of the student's output: the classes K (multiclass), 1 (binary, ranking), the outputs k (regression) or the embedding's width D.</summary>
     public int ClassCount { get; }
 
     /// <summary>The task the rows were read for.</summary>
@@ -52,7 +52,7 @@ internal sealed class TrainingSet
     /// </summary>
     public TargetScaling? Scaling { get; }
 
-    /// <summary>Whether the rows carry real-valued targets (<see cref="LossContext.Targets"/>): every task but multiclass.</summary>
+    /// <summary>Whether the rows carry real-valued targets (<see cref="LossContext.Targets"/>): binary, regression and ranking.</summary>
     public bool HasTargets => _s.Targets is not null;
 
     /// <summary>The extra teacher columns read for the loss (<see cref="DistillationLoss.TeacherColumns"/>), by name, with their widths.</summary>
@@ -164,9 +164,15 @@ internal sealed class TrainingSet
             throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has {f} values per row here but {reference.FeatureCount} in the training data.");
 
         bool multiclass = task == DistillationTask.MulticlassClassification;
+        bool embedding = task == DistillationTask.Embedding;
+        bool keyLabels = multiclass || embedding;   // class keys: the classes (multiclass), or classes beside the embedding
         var label = schema.GetColumnOrNull(o.LabelColumnName);
         int? labelWidth = null;
-        if (label is { } l) labelWidth = multiclass ? KeyLabelReader.ClassCount(l) : TaskLabels.Width(task, l);
+        if (label is { } l)
+        {
+            int classes = keyLabels ? KeyLabelReader.ClassCount(l) : TaskLabels.Width(task, l);
+            if (!embedding) labelWidth = classes;
+        }
         DataViewSchema.Column? group = null;
         if (task == DistillationTask.Ranking)
         {
@@ -219,7 +225,7 @@ internal sealed class TrainingSet
         long? rowCount = data.GetRowCount();
         var features = new RowStore<float>(f, rowCount);
         var labels = new RowStore<int>(1, rowCount);
-        var targets = multiclass ? null : new RowStore<float>(k, rowCount);
+        var targets = keyLabels ? null : new RowStore<float>(k, rowCount);
         var groups = group is null ? null : new RowStore<int>(1, rowCount);
         var teacherValues = teachers.Select(_ => new RowStore<float>(k, rowCount)).ToArray();
         var extraValues = extras.ToDictionary(e => e.Name, e => new RowStore<float>(((VectorDataViewType)e.Type).Size, rowCount));
@@ -235,8 +241,8 @@ internal sealed class TrainingSet
             meter.Start();
             var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
             int row = 0;
-            var keyGetter = label is { } lc2 && multiclass ? KeyLabelReader.Create(cursor, lc2) : null;
-            var targetGetter = label is { } lc3 && !multiclass ? TaskLabels.Create(task, cursor, lc3, () => row) : null;
+            var keyGetter = label is { } lc2 && keyLabels ? KeyLabelReader.Create(cursor, lc2) : null;
+            var targetGetter = label is { } lc3 && !keyLabels ? TaskLabels.Create(task, cursor, lc3, () => row) : null;
             var groupReader = group is { } gc ? GroupReader.Create(cursor, gc) : null;
             var tGetters = teachers.Select(t => cursor.GetGetter<VBuffer<float>>(t)).ToArray();
             var eGetters = extras.Select(e => cursor.GetGetter<VBuffer<float>>(e)).ToArray();
@@ -327,6 +333,12 @@ internal sealed class TrainingSet
             throw new ArgumentException(task == DistillationTask.Regression
                 ? $"Label column '{o.LabelColumnName}' has {lw} value(s) per row but teacher column '{teacherNames[0]}' has {tw}. The teacher must predict the same outputs as the label, in the same order."
                 : $"Teacher column '{teacherNames[0]}' has {tw} values per row; a {Describe(task)} student learns from one score per row.");
+        if (task == DistillationTask.Embedding)
+        {
+            int d = teacherWidth ?? throw new ArgumentException("An embedding student learns a teacher's embedding: set StudentOptions.TeacherColumnName to the embedding column written by mlContext.Transforms.Distill (DistillOptions.OutputColumns maps the teacher's embedding output to a column).");
+            if (d < 2) throw new ArgumentException($"Teacher column '{teacherNames[0]}' has {d} value per row; an embedding has at least two. Map the teacher's embedding output with DistillOptions.OutputColumns.");
+            return d;
+        }
         if (task == DistillationTask.Ranking && teacherWidth is int rw && rw != 1)
             throw new ArgumentException($"Teacher column '{teacherNames[0]}' has {rw} values per row; a ranking student learns from the teacher's one score per (query, document) row.");
         return labelWidth ?? teacherWidth
@@ -338,6 +350,7 @@ internal sealed class TrainingSet
         DistillationTask.BinaryClassification => "binary",
         DistillationTask.Regression => "regression",
         DistillationTask.Ranking => "ranking",
+        DistillationTask.Embedding => "embedding",
         _ => "multiclass",
     };
 
@@ -346,6 +359,7 @@ internal sealed class TrainingSet
         DistillationTask.BinaryClassification => "one logit or probability per row, or two",
         DistillationTask.Regression => "one value per output",
         DistillationTask.Ranking => "one score per row",
+        DistillationTask.Embedding => "the teacher's embedding",
         _ => "one value per class",
     };
 
