@@ -79,7 +79,7 @@ sealed class RankingTask : ITaskSample
         var model = pipeline.Fit(train);
         StudentTransformer student = model.LastTransformer;
 
-        // 3. Evaluate with ML.NET's ranking evaluator (NDCG@k, k = 1..10, gain 2^grade − 1).
+        // 3. Evaluate with ML.NET's ranking evaluator (NDCG@k for k = 1..10; its default gains are 0, 3, 7 for grades 0, 1, 2).
         var scored = model.Transform(test);
         var metrics = ml.Ranking.Evaluate(scored);
         var scratchMetrics = ml.Ranking.Evaluate(scratch.Transform(test));

@@ -33,8 +33,9 @@ static class TaskEvidence
         var summary = new StringBuilder();
         summary.AppendLine($"# Binary, regression and ranking students: {seeds} seeds");
         summary.AppendLine();
-        summary.AppendLine($"Command: `{commandLine}`. Test metric, mean ± sample sd over seeds 1–{seeds}; gap closed = (distilled − scratch) / (teacher − scratch) "
-            + $"with the scratch student of the same labels; {fraction:P0} labels: a seeded {fraction:P0} of the training rows (ranking: of the groups) keep their label, "
+        summary.AppendLine($"Command: `{commandLine}`. Test metric, mean ± sample sd over seeds 1–{seeds}; *vs scratch*: the distilled student's mean minus "
+            + "the scratch student's of the same labels, signed so that + is better; gap closed = (distilled − scratch) / (teacher − scratch), shown only "
+            + $"where the teacher beats that scratch student; {fraction:P0} labels: a seeded {fraction:P0} of the training rows (ranking: of the groups) keep their label, "
             + "the scratch student trains on those alone, the distilled ones on every row.");
         foreach (var sample in samples)
             foreach (var name in sample.SuiteTasks.Where(t => onlyTasks is null || onlyTasks.Contains(t)))
@@ -121,19 +122,24 @@ static class TaskEvidence
         sb.AppendLine($"{task.Description}. Teacher: {string.Join("; ", used.Select(t => $"{Path.GetFileName(t.Path)}: {t.Architecture}"))}. "
             + $"Student: MLP [{string.Join(", ", task.StudentHiddenLayers)}], default options. Command: `{commandLine}`.");
         sb.AppendLine();
-        sb.AppendLine($"| labels | student | {sample.MetricName} (mean ± sd) | gap closed | s per fit |");
-        sb.AppendLine("| --- | --- | ---: | ---: | ---: |");
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| – | teacher | {teacher:F4} | | |"));
+        sb.AppendLine($"| labels | student | {sample.MetricName} (mean ± sd) | vs scratch (+ = better) | gap closed | s per fit |");
+        sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| – | teacher | {teacher:F4} | | | |"));
         foreach (var c in conditions)
         {
             var runs = results[c.Id];
             if (runs.Count == 0) continue;
             var baseline = results[c.Scarce ? "scratch-scarce" : "scratch"];
             double mean = runs.Average(r => r.Metric), scratch = baseline.Count > 0 ? baseline.Average(r => r.Metric) : double.NaN;
-            string gap = c.UsesTeacher && baseline.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"{(mean - scratch) / (teacher - scratch) * 100:F0} %") : "";
+            double sign = sample.HigherIsBetter ? 1 : -1;
+            bool compared = c.UsesTeacher && baseline.Count > 0;
+            string versus = compared ? string.Create(CultureInfo.InvariantCulture, $"{sign * (mean - scratch):+0.0000;−0.0000;0.0000}") : "";
+            string gap = !compared ? ""
+                : sign * (teacher - scratch) > 0 ? string.Create(CultureInfo.InvariantCulture, $"{(mean - scratch) / (teacher - scratch) * 100:F0} %")
+                : "– (teacher not better)";
             string labels = c.Scarce ? $"{fraction:P0}" : "100 %";
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {labels} | {c.Name} | {mean:F4} ± {Sd(runs.Select(r => r.Metric).ToArray()):F4}{(runs.Count < seeds ? $" ({runs.Count})" : "")} | {gap} | {runs.Average(r => r.Seconds):F0} |"));
+                $"| {labels} | {c.Name} | {mean:F4} ± {Sd(runs.Select(r => r.Metric).ToArray()):F4}{(runs.Count < seeds ? $" ({runs.Count})" : "")} | {versus} | {gap} | {runs.Average(r => r.Seconds):F0} |"));
         }
         var text = sb.ToString();
         Write(Path.Combine(outDir, $"tasks-{task.Name}.md"), text);
