@@ -58,6 +58,7 @@ internal sealed class TrainingLoop
         var (mean, std) = FeatureStatistics(train);
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
         MlpStudent created;
+        RandomTeacherPhase? randomTeacher;
         // TorchSharp's generator is process-wide: seeding and initialising under one lock keeps a seeded student
         // reproducible while other students train concurrently in the same process (dropout still draws from it).
         lock (SeedLock)
@@ -68,8 +69,12 @@ internal sealed class TrainingLoop
                 : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
             // The loss sizes its own parts (e.g. projections onto a teacher embedding) under the same seed.
             _loss.Bind(new LossBinding(train.Task, train.ClassCount, created.LayerWidths, created.PenultimateWidth, train.ExtraWidths, seed));
+            randomTeacher = RandomTeacherPhase.For(_o, created);   // after the student: it starts as a scratch fit's does
         }
         using var model = created;
+        using var phase = randomTeacher;
+        using var meanTeacher = MeanTeacher.For(_o, model, std, seed);
+        var kept = meanTeacher?.Kept(model) ?? model;   // the network validated and returned
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
         using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
             ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
@@ -85,6 +90,7 @@ internal sealed class TrainingLoop
         _epochs = EffectiveEpochs(_o, n);
         if (_epochs > _o.Epochs)
             _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and a fit makes at least {_o.EffectiveMinimumSteps} (StudentOptions.MinimumSteps{(_o.MinimumSteps is null ? ", the default while Epochs is not set" : "")}).");
+        if (phase is not null) _epochs = phase.Run(model, plan, batches, rng, _epochs, _o, _log);
         long totalSteps = (long)stepsPerEpoch * _epochs, step = 0;
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;
@@ -118,6 +124,7 @@ internal sealed class TrainingLoop
                     y = cat([y, full(syn.Rows, -1L, ScalarType.Int64)], 0);
                     t = cat([t!, tensor(syn.Teacher, [syn.Rows, train.ClassCount])], 0);
                 }
+                if (meanTeacher is not null) (t, x) = (meanTeacher.Teach(x), meanTeacher.StudentView(x));
                 lr = LearningRateAt(step, totalSteps, stepsPerEpoch);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = lr;
 
@@ -136,6 +143,7 @@ internal sealed class TrainingLoop
                 optimizer.zero_grad();
                 total.backward();
                 optimizer.step();
+                meanTeacher?.Update();
                 step++;
 
                 double totalValue = total.item<float>();
@@ -164,21 +172,21 @@ internal sealed class TrainingLoop
             if (validation is not null)
             {
                 model.eval();
-                progress = Evaluate(model, validation, progress);
+                progress = Evaluate(kept, validation, progress);
                 if (_loss.NeedsHeldOutData) LearnFromHeldOut(model, validation, epoch, step);
                 double score = Score(progress);
                 if (score > best)
                 {
                     best = score;
                     sinceBest = 0;
-                    bestNetwork = model.ToNetwork();
+                    bestNetwork = kept.ToNetwork();
                     progress = progress with { IsBest = true };
                 }
                 else sinceBest++;
                 if (!double.IsNaN(progress.ValidationLogLoss) && -progress.ValidationLogLoss > bestGroundTruth)
                 {
                     bestGroundTruth = -progress.ValidationLogLoss;
-                    bestGroundTruthNetwork = progress.IsBest ? bestNetwork : model.ToNetwork();
+                    bestGroundTruthNetwork = progress.IsBest ? bestNetwork : kept.ToNetwork();
                 }
                 if (TeacherHackingSuspected(progress))
                 {
@@ -197,7 +205,7 @@ internal sealed class TrainingLoop
             if (stopForHacking)
             {
                 _log($"Stopping at epoch {epoch + 1} on suspected teacher hacking; keeping the weights with the best ground-truth validation log-loss.");
-                return bestGroundTruthNetwork ?? model.ToNetwork();
+                return bestGroundTruthNetwork ?? kept.ToNetwork();
             }
             if (validation is not null && _o.EarlyStoppingPatience is int patience && sinceBest >= patience)
             {
@@ -205,7 +213,7 @@ internal sealed class TrainingLoop
                 break;
             }
         }
-        return bestNetwork ?? model.ToNetwork();
+        return bestNetwork ?? kept.ToNetwork();
     }
 
     /// <summary>The fit to the teacher improved over the window while the ground truth got worse (both on validation rows).</summary>

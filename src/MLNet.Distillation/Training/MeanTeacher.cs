@@ -1,0 +1,91 @@
+using MLNet.Distillation.Students;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.Distillation.Training;
+
+/// <summary>
+/// The mean teacher of a self-distilling fit (<see cref="SelfDistillationMode.MeanTeacher"/>; Tarvainen and Valpola 2017):
+/// a copy of the student whose weights follow the exponential moving average θ′ ← α·θ′ + (1 − α)·θ of the student's
+/// after every optimiser step. It scores the clean rows (its logits become the batch's teacher), gives the student a
+/// noisy view of them, and — by default — is the network the fit validates and keeps.
+/// </summary>
+internal sealed class MeanTeacher : IDisposable
+{
+    private readonly MlpStudent _teacher;
+    private readonly (Parameter Teacher, Parameter Student)[] _pairs;
+    private readonly double _decay;
+    private readonly bool _keep;
+    private readonly Tensor? _noise;
+    private readonly Generator? _generator;
+
+    /// <summary>Starts the mean teacher as an exact copy of <paramref name="student"/> (the main network: extra heads are not averaged).</summary>
+    /// <param name="student">The student it follows.</param>
+    /// <param name="decay">α ∈ [0, 1].</param>
+    /// <param name="inputNoise">Noise of the student's view in feature standard deviations (0: none).</param>
+    /// <param name="featureStd">Each feature's standard deviation on the training rows.</param>
+    /// <param name="keepTeacher">Whether the fit keeps the teacher (else the student).</param>
+    /// <param name="seed">Seed of the noise.</param>
+    public MeanTeacher(MlpStudent student, double decay, double inputNoise, float[] featureStd, bool keepTeacher, int seed)
+    {
+        _decay = decay;
+        _keep = keepTeacher;
+        _teacher = MlpStudent.FromNetwork(student.ToNetwork());
+        _teacher.eval();
+        var students = student.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        _pairs = _teacher.named_parameters().Select(p => (p.parameter, students[p.name])).ToArray();
+        foreach (var (t, _) in _pairs) t.requires_grad = false;
+        if (inputNoise > 0)
+        {
+            _noise = tensor(featureStd.Select(s => (float)(s * inputNoise)).ToArray()).reshape(1, featureStd.Length);
+            _generator = new Generator(unchecked((ulong)(uint)seed * 2654435761UL + 1));
+        }
+    }
+
+    /// <summary>The mean teacher of <paramref name="o"/>'s fit, or null when it does not self-distil with one.</summary>
+    public static MeanTeacher? For(StudentOptions o, MlpStudent student, float[] featureStd, int seed)
+        => o.SelfDistillation is { Mode: SelfDistillationMode.MeanTeacher } sd
+            ? new MeanTeacher(student, sd.EmaDecay, sd.InputNoise, featureStd, sd.KeepMeanTeacher, seed)
+            : null;
+
+    /// <summary>Optimiser steps averaged so far.</summary>
+    public long Updates { get; private set; }
+
+    /// <summary>The teacher network (in evaluation mode).</summary>
+    public MlpStudent Network => _teacher;
+
+    /// <summary>The network the fit validates and returns: the teacher, or <paramref name="student"/> when the options keep the student.</summary>
+    public MlpStudent Kept(MlpStudent student) => _keep ? _teacher : student;
+
+    /// <summary>The decay of the next update: min(α, 1 − 1/(t + 1)) for the t-th update, as in the reference code.</summary>
+    public double NextDecay => Math.Min(_decay, 1 - 1.0 / (Updates + 2));
+
+    /// <summary>The teacher's logits on the clean rows <paramref name="x"/> [B, F], without gradient.</summary>
+    public Tensor Teach(Tensor x)
+    {
+        using var _ = no_grad();
+        return _teacher.forward(x);
+    }
+
+    /// <summary>The student's view of <paramref name="x"/>: the rows plus Gaussian noise of the configured share of each feature's standard deviation.</summary>
+    public Tensor StudentView(Tensor x)
+        => _noise is null ? x : x + randn(x.shape, x.dtype, x.device, generator: _generator) * _noise;
+
+    /// <summary>Moves the teacher's weights toward the student's: θ′ ← d·θ′ + (1 − d)·θ with d = <see cref="NextDecay"/>.</summary>
+    public void Update()
+    {
+        double d = NextDecay;
+        using (no_grad())
+            foreach (var (t, s) in _pairs)
+                t.mul_(d).add_(s.detach(), alpha: 1 - d);
+        Updates++;
+    }
+
+    public void Dispose()
+    {
+        _teacher.Dispose();
+        _noise?.Dispose();
+        _generator?.Dispose();
+    }
+}
