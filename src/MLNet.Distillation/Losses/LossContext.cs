@@ -87,6 +87,14 @@ public sealed class LossContext
     /// </summary>
     public IReadOnlyList<Tensor> StudentLayers { get; init; } = [];
 
+    /// <summary>
+    /// How many of the batch's rows are synthetic transfer rows (<c>StudentOptions.TransferSet</c>): the last
+    /// <see cref="TransferRows"/> rows, after the real ones; 0 without a transfer set. With
+    /// <c>TransferAugmentation.Adversarial</c> they are the adversarial versions of the first real rows, labelled by the
+    /// transfer-set teacher.
+    /// </summary>
+    public int TransferRows { get; init; }
+
     /// <summary>Zero-based epoch of this step.</summary>
     public int Epoch { get; init; }
 
@@ -131,7 +139,7 @@ public sealed class LossContext
     {
         StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Task = Task, Targets = Targets, GroupIds = GroupIds, Teachers = Teachers,
         TeacherWeights = TeacherWeights, Labels = Labels, Features = Features, Penultimate = Penultimate,
-        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, StudentLayers = StudentLayers, Epoch = Epoch, TotalEpochs = TotalEpochs,
+        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, StudentLayers = StudentLayers, TransferRows = TransferRows, Epoch = Epoch, TotalEpochs = TotalEpochs,
         Step = Step, Training = Training,
     };
 

@@ -79,7 +79,8 @@ internal sealed class TrainingLoop
         using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
             ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
             : optim.Adam(parameters, _o.LearningRate, weight_decay: _o.WeightDecay);
-        using var transfer = _o.TransferSet is { } ts ? new TransferSetSource(ts, train, std, seed) : null;
+        using var transfer = _o.TransferSet is { Augmentations: not TransferAugmentation.Adversarial } ts ? new TransferSetSource(ts, train, std, seed) : null;
+        using var adversarial = AdversarialTransferSource.Create(_o.TransferSet, train, seed);
 
         var rng = new Random(seed);
         int n = train.Rows;
@@ -118,6 +119,7 @@ internal sealed class TrainingLoop
                 var x = rows.Features;
                 var y = rows.Labels;
                 var t = rows.Teacher;
+                synthetic ??= adversarial?.Next(model, x, y, t!);
                 if (synthetic is { } syn)
                 {
                     x = cat([x, tensor(syn.Features, [syn.Rows, train.FeatureCount])], 0);
@@ -134,7 +136,7 @@ internal sealed class TrainingLoop
                 var ctx = new LossContext
                 {
                     StudentLogits = logits, Teacher = t, TeacherKind = train.TeacherKind, Task = task, Targets = rows.Targets, GroupIds = rows.GroupIds,
-                    TeacherExtras = rows.Extras, StudentLayers = layers,
+                    TeacherExtras = rows.Extras, StudentLayers = layers, TransferRows = synthetic?.Rows ?? 0,
                     Labels = y, Features = x, Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
                 };
@@ -166,7 +168,7 @@ internal sealed class TrainingLoop
                 Epoch = epoch + 1, TotalEpochs = _epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
                 LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / stepsPerEpoch),
                 TrainAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
-                StudentTime = studentTime, TeacherTime = transfer?.TakeTeacherTime() ?? TimeSpan.Zero,
+                StudentTime = studentTime, TeacherTime = (transfer?.TakeTeacherTime() ?? TimeSpan.Zero) + (adversarial?.TakeTeacherTime() ?? TimeSpan.Zero),
             };
             bool stopForHacking = false;
             if (validation is not null)
@@ -256,7 +258,7 @@ internal sealed class TrainingLoop
         StudentLogits = shared.StudentLogits, Teacher = teacher, TeacherKind = kind, Teachers = teachers, TeacherWeights = weights,
         Task = shared.Task, Targets = shared.Targets, GroupIds = shared.GroupIds, Labels = shared.Labels, Features = shared.Features,
         Penultimate = shared.Penultimate, MainHead = shared.MainHead, Heads = shared.Heads, TeacherExtras = shared.TeacherExtras, StudentLayers = shared.StudentLayers,
-        Epoch = shared.Epoch, TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
+        TransferRows = shared.TransferRows, Epoch = shared.Epoch, TotalEpochs = shared.TotalEpochs, Step = shared.Step, Training = shared.Training,
     };
 
     private double Score(EpochProgress p) => _o.EarlyStoppingMetric switch

@@ -18,6 +18,13 @@ public enum TransferAugmentation
     ShiftFlip = 16,
     /// <summary>MUNGE (Bucilă, Caruana and Niculescu-Mizil 2006) for tabular rows: per feature, with probability p, a draw near the nearest neighbour's value (neighbours within the batch).</summary>
     Munge = 32,
+    /// <summary>
+    /// Adversarial rows (FGSM/PGD, <see cref="TransferSetOptions.Attack"/>) made from the batch with the student's own input
+    /// gradient at every step — the data of multi-teacher adversarial distillation (<see cref="Losses.RobustMultiTeacherLoss"/>:
+    /// <see cref="TransferSetOptions.TeacherModelPath"/> the robust teacher, the teacher column the clean one). Cannot be
+    /// mixed with the other generators.
+    /// </summary>
+    Adversarial = 64,
 }
 
 /// <summary>
@@ -63,7 +70,10 @@ public sealed class TransferSetOptions
     /// <summary>MUNGE local variance parameter s: draws have standard deviation |x − x'| / s (default 1).</summary>
     public double MungeLocalVariance { get; set; } = 1.0;
 
-    /// <summary>Make and teacher-label the next step's rows on a background thread while the student trains (default true).</summary>
+    /// <summary>The attack that makes <see cref="TransferAugmentation.Adversarial"/> rows (default PGD-10, ε = 0.3 standard deviations).</summary>
+    public AdversarialAttack Attack { get; set; } = new();
+
+    /// <summary>Make and teacher-label the next step's rows on a background thread while the student trains (default true; adversarial rows depend on the current weights and are always made in step order on the training thread).</summary>
     public bool Overlap { get; set; } = true;
 
     /// <summary>ONNX Runtime intra-op threads of the online teacher (default: ONNX Runtime's choice).</summary>
@@ -75,6 +85,15 @@ public sealed class TransferSetOptions
             throw new ArgumentException("TransferSetOptions.TeacherModelPath is required: the teacher that labels the synthetic rows.");
         if (Augmentations == TransferAugmentation.None)
             throw new ArgumentException("TransferSetOptions.Augmentations is None: choose at least one generator (e.g. Mixup).");
+        if (Augmentations.HasFlag(TransferAugmentation.Adversarial))
+        {
+            if (Augmentations != TransferAugmentation.Adversarial)
+                throw new ArgumentException($"TransferSetOptions.Augmentations is {Augmentations}: Adversarial rows are made with the student's gradient inside each step and cannot be mixed with the other generators. Use Adversarial alone.");
+            if (!(RowsPerRealRow > 0) || RowsPerRealRow > 1)
+                throw new ArgumentOutOfRangeException(nameof(RowsPerRealRow), RowsPerRealRow, "TransferSetOptions.RowsPerRealRow must lie in (0, 1] with Adversarial rows: each attacked real row gives one adversarial row (1 = the whole batch).");
+            if (Attack is null) throw new ArgumentNullException(nameof(Attack), "TransferSetOptions.Attack is null; Adversarial rows need an attack (e.g. new AdversarialAttack { Method = AdversarialMethod.Pgd, Epsilon = 0.3 }).");
+            Attack.Validate("TransferSetOptions.Attack");
+        }
         if (!(RowsPerRealRow > 0)) throw new ArgumentOutOfRangeException(nameof(RowsPerRealRow), RowsPerRealRow, "TransferSetOptions.RowsPerRealRow must be positive.");
         if ((Augmentations & (TransferAugmentation.CutMix | TransferAugmentation.ShiftFlip)) != 0 && ImageShape is not { Length: 3 })
             throw new ArgumentException("CutMix and ShiftFlip need TransferSetOptions.ImageShape = [channels, height, width] (e.g. [1, 28, 28]).");
