@@ -173,6 +173,31 @@ public class TaskStudentTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Tasks))]
+    public void ARowWithANonFiniteFeatureScoresNaNNotAConfidentAnswer(string task)
+    {
+        var ml = new MLContext(seed: 1);
+        var (data, trainer) = Setup(ml, task);
+        using var student = trainer.Fit(data);
+        var rows = data.GetColumn<float[]>("Features").Take(3).Select(f => f.ToArray()).ToArray();
+        rows[1][2] = float.NaN;
+        rows[2][0] = float.PositiveInfinity;
+        var probe = ml.Data.LoadFromEnumerable(rows.Select(f => new TaskData.RegressionRow { Features = f, Label = 0, Teacher = [0] }).ToArray());
+        var scores = student.Network.NumClasses == 1
+            ? student.Transform(probe).GetColumn<float>("Score").Select(v => new[] { v }).ToArray()
+            : student.Transform(probe).GetColumn<float[]>("Score").ToArray();
+        Assert.All(scores[0], v => Assert.True(float.IsFinite(v)));
+        Assert.All(scores[1], v => Assert.True(float.IsNaN(v)));
+        Assert.All(scores[2], v => Assert.True(float.IsNaN(v)));
+        if (task == "binary")
+        {
+            var scored = student.Transform(probe);
+            Assert.True(float.IsNaN(scored.GetColumn<float>("Probability").ElementAt(1)));
+            Assert.False(scored.GetColumn<bool>("PredictedLabel").ElementAt(1));
+        }
+    }
+
     [Fact]
     public void ARegressionLossThatPredictsThroughASigmoidExportsTheSigmoid()
     {
