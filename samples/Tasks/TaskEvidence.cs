@@ -135,7 +135,7 @@ static class TaskEvidence
             bool compared = c.UsesTeacher && baseline.Count > 0;
             string versus = compared ? string.Create(CultureInfo.InvariantCulture, $"{sign * (mean - scratch):+0.0000;−0.0000;0.0000}") : "";
             string gap = !compared ? ""
-                : sign * (teacher - scratch) > 0 ? string.Create(CultureInfo.InvariantCulture, $"{(mean - scratch) / (teacher - scratch) * 100:F0} %")
+                : sign * (teacher - scratch) > 0 ? string.Create(CultureInfo.InvariantCulture, $"{Math.Round((mean - scratch) / (teacher - scratch) * 100) + 0.0:0;−0;0} %")
                 : "– (teacher not better)";
             string labels = c.Scarce ? $"{fraction:P0}" : "100 %";
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
