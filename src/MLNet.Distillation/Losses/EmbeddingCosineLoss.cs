@@ -8,7 +8,7 @@ namespace MLNet.Distillation.Losses;
 public sealed class EmbeddingCosineLoss : EmbeddingLoss
 {
     /// <inheritdoc />
-    public override string Name => "embedding-cos";
+    public override string Name => "embedding-cosine";
 
     /// <inheritdoc />
     public override LossTerms Compute(LossContext context)
