@@ -24,4 +24,4 @@ fi
 
 artifacts="${ARTIFACTS:-/tmp/art-suite}"
 dotnet build -c Release samples/Tasks --artifacts-path "$artifacts"
-dotnet "$artifacts/bin/Tasks/release/Tasks.dll" --evidence --data suite-data/tasks --output evidence-output "$@"
+dotnet "$artifacts/bin/Tasks/release/Tasks.dll" --evidence "$@"   # defaults: --data suite-data/tasks --output evidence-output

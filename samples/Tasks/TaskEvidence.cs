@@ -28,7 +28,17 @@ static class TaskEvidence
         var done = resume && File.Exists(log)
             ? File.ReadAllLines(log).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList()
             : [];
-        if (!resume || !File.Exists(log)) File.WriteAllText(log, Header + "\n");
+        if (!resume || !File.Exists(log))
+        {
+            // A previous log with results is kept under a new name, never overwritten.
+            if (File.Exists(log) && File.ReadLines(log).Skip(1).Any(l => l.Length > 0))
+            {
+                var previous = Path.ChangeExtension(log, $".previous-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
+                File.Move(log, previous);
+                Console.WriteLine($"Kept the previous results as {previous} (use --resume to continue them).");
+            }
+            File.WriteAllText(log, Header + "\n");
+        }
 
         var summary = new StringBuilder();
         summary.AppendLine($"# Binary, regression and ranking students: {seeds} seeds");
