@@ -88,6 +88,9 @@ public sealed class DistillationReport
     /// <summary>Ranking: the groups behind <see cref="RankCorrelation"/>.</summary>
     public int RankCorrelationGroups { get; private init; }
 
+    /// <summary>Ranking: the gain of each relevance grade behind <see cref="ModelSummary.Ndcg"/> (<see cref="DistillationReportOptions.RankingLabelGains"/>); null for the other tasks.</summary>
+    public IReadOnlyList<double>? RankingLabelGains { get; private init; }
+
     /// <summary>Ranking: distinct groups (queries) in the test rows; 0 for the other tasks.</summary>
     public int Groups { get; private init; }
 
@@ -184,7 +187,7 @@ public sealed class DistillationReport
                 student.History, machine),
             DistillationTask.Ranking => FromRanking(teacherSummary, studentSummary,
                 TaskPredictionReader.ReadRanking(withTeacher, TeacherColumn, teacherName, options.LabelColumnName, options.RowGroupColumnName),
-                student.History, machine),
+                options.RankingLabelGains.ToArray(), student.History, machine),
             DistillationTask.MulticlassClassification => Multiclass(mlContext, withTeacher, teacher.OutputKinds[0] == TeacherOutputKind.Logits, student, teacherSummary, studentSummary, options, machine),
             var task => throw new NotSupportedException($"DistillationReport covers multiclass, binary, regression and ranking students; this student's task is {task}."),
         };
@@ -212,6 +215,7 @@ public sealed class DistillationReport
             TeacherFidelityRmsePerOutput = TeacherFidelityRmsePerOutput,
             RankCorrelation = RankCorrelation,
             RankCorrelationGroups = RankCorrelationGroups,
+            RankingLabelGains = RankingLabelGains,
             Groups = Groups,
             LabelledGroups = LabelledGroups,
             CalibrationBins = CalibrationBins,
@@ -290,16 +294,18 @@ public sealed class DistillationReport
     }
 
     /// <summary>A ranking report: NDCG@1…10 of each model over the labelled groups and Kendall's τ-b of the student's scores with the teacher's.</summary>
-    internal static DistillationReport FromRanking(ModelSummary teacher, ModelSummary student, RankingPredictions p, IReadOnlyList<EpochProgress> history, string machine)
+    internal static DistillationReport FromRanking(ModelSummary teacher, ModelSummary student, RankingPredictions p, IReadOnlyList<double> gains,
+        IReadOnlyList<EpochProgress> history, string machine)
     {
         if (p.Teacher.Count != p.Student.Count || p.Grades.Count != p.Student.Count || p.Labelled.Count != p.Student.Count || p.Groups.Count != p.Student.Count)
             throw new ArgumentException("Teacher, student, label and group rows must line up.");
         var (tau, tauGroups) = RankingMeasures.KendallTauB(p.Student, p.Teacher, p.Groups);
         return new DistillationReport(DistillationTask.Ranking,
-            teacher with { Ndcg = RankingMeasures.Ndcg(p.Teacher, p.Grades, p.Labelled, p.Groups, NdcgDepth) },
-            student with { Ndcg = RankingMeasures.Ndcg(p.Student, p.Grades, p.Labelled, p.Groups, NdcgDepth) },
+            teacher with { Ndcg = RankingMeasures.Ndcg(p.Teacher, p.Grades, p.Labelled, p.Groups, NdcgDepth, gains) },
+            student with { Ndcg = RankingMeasures.Ndcg(p.Student, p.Grades, p.Labelled, p.Groups, NdcgDepth, gains) },
             p.Student.Count, p.Labelled.Count(l => l), history, machine)
         {
+            RankingLabelGains = gains,
             RankCorrelation = tau,
             RankCorrelationGroups = tauGroups,
             Groups = p.Groups.Distinct().Count(),

@@ -21,6 +21,17 @@ public sealed class DistillationReportOptions
     public string RowGroupColumnName { get; set; } = "GroupId";
 
     /// <summary>
+    /// Ranking: the gain of each relevance grade in NDCG (element g for grade g). Default: ML.NET's, 0, 3, 7, 15, 31 for
+    /// grades 0–4, so that the report's NDCG is what <c>mlContext.Ranking.Evaluate</c> reports on the same scores. Use
+    /// <c>[0, 1, 3, 7, 15]</c> for the 2^grade − 1 of the student's <c>ValidationNdcg</c> (and of most papers). Grades must
+    /// be whole numbers below the number of gains.
+    /// </summary>
+    public IReadOnlyList<double> RankingLabelGains { get; set; } = DefaultRankingLabelGains;
+
+    /// <summary>ML.NET's default relevance gains (<c>RankingEvaluatorOptions.LabelGains</c> "0,3,7,15,31").</summary>
+    public static IReadOnlyList<double> DefaultRankingLabelGains { get; } = [0, 3, 7, 15, 31];
+
+    /// <summary>
     /// How the teacher reads the test data, as for <c>mlContext.Transforms.Distill</c> (input columns, input shapes, output
     /// kind). <c>null</c> (default): a single-input teacher fed the student's feature column. The report uses the teacher's
     /// first output (or the first entry of <see cref="DistillOptions.OutputColumns"/>); its model path is the one passed to <c>Create</c>.
@@ -57,6 +68,8 @@ public sealed class DistillationReportOptions
     {
         if (string.IsNullOrWhiteSpace(LabelColumnName)) throw new ArgumentException("DistillationReportOptions.LabelColumnName must name a column (default \"Label\").");
         if (string.IsNullOrWhiteSpace(RowGroupColumnName)) throw new ArgumentException("DistillationReportOptions.RowGroupColumnName must name a column (default \"GroupId\").");
+        if (RankingLabelGains is null || RankingLabelGains.Count == 0 || RankingLabelGains.Any(g => !double.IsFinite(g) || g < 0))
+            throw new ArgumentException($"DistillationReportOptions.RankingLabelGains must hold one finite, non-negative gain per relevance grade (default ML.NET's 0, 3, 7, 15, 31); got [{string.Join(", ", RankingLabelGains ?? [])}].");
         if (CalibrationBins < 1) throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, "DistillationReportOptions.CalibrationBins must be at least 1 (typical: 10 or 15).");
         if (WarmupCalls < 0) throw new ArgumentOutOfRangeException(nameof(WarmupCalls), WarmupCalls, "DistillationReportOptions.WarmupCalls cannot be negative.");
         if (LatencyCalls < 1) throw new ArgumentOutOfRangeException(nameof(LatencyCalls), LatencyCalls, "DistillationReportOptions.LatencyCalls must be at least 1 (typical: 200–1000).");

@@ -43,7 +43,7 @@ public sealed record ModelSummary
     /// <summary>Regression: RMSE, MAE and R² of each output (one entry for a single output); null for the other tasks.</summary>
     public IReadOnlyList<RegressionOutputMetrics>? PerOutput { get; init; }
 
-    /// <summary>Ranking: NDCG@1 … NDCG@10 (element k−1 is NDCG@k), each the mean over the groups with a labelled row, gain 2^grade − 1 and log₂ discount as in ML.NET's <c>Ranking.Evaluate</c>; null for the other tasks or without labelled rows.</summary>
+    /// <summary>Ranking: NDCG@1 … NDCG@10 (element k−1 is NDCG@k), each the mean over the groups with a labelled row, with the gains of <see cref="DistillationReport.RankingLabelGains"/> and a log₂ discount as in ML.NET's <c>Ranking.Evaluate</c>; null for the other tasks or without labelled rows.</summary>
     public IReadOnlyList<double>? Ndcg { get; init; }
 
     /// <summary>Values stored in the model's ONNX initializers (weights, biases and constants such as standardisation statistics).</summary>

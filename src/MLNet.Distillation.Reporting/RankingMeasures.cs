@@ -9,11 +9,14 @@ internal static class RankingMeasures
     /// <summary>
     /// NDCG@1 … NDCG@<paramref name="depth"/>, each the mean over the groups with a labelled row: per group, the labelled
     /// rows are sorted by score (descending; ties put the lower grade first, as ML.NET's evaluator does), DCG@k =
-    /// Σ_{i&lt;k} (2^grade − 1) / log₂(i + 2), divided by the DCG@k of the rows sorted by grade. A group whose rows all have
-    /// grade 0 counts as 0, as in ML.NET's <c>Ranking.Evaluate</c>. Rows with a NaN score are left out. Null without labelled rows.
+    /// Σ_{i&lt;k} gains[grade] / log₂(i + 2), divided by the DCG@k of the rows sorted by grade. A group whose rows all have
+    /// gain 0 counts as 0, as in ML.NET's <c>Ranking.Evaluate</c>. Rows with a NaN score are left out. Null without labelled rows.
     /// </summary>
-    public static double[]? Ndcg(IReadOnlyList<float> scores, IReadOnlyList<float> grades, IReadOnlyList<bool> labelled, IReadOnlyList<int> groups, int depth)
+    public static double[]? Ndcg(IReadOnlyList<float> scores, IReadOnlyList<float> grades, IReadOnlyList<bool> labelled, IReadOnlyList<int> groups, int depth,
+        IReadOnlyList<double> gains)
     {
+        CheckGrades(grades, labelled, gains);
+        double Gain(float grade) => gains[(int)grade];
         var sum = new double[depth];
         int counted = 0;
         foreach (var rows in Groups(groups))
@@ -73,7 +76,14 @@ internal static class RankingMeasures
         return (counted == 0 ? null : sum / counted, counted);
     }
 
-    private static double Gain(float grade) => Math.Pow(2, grade) - 1;
+    /// <summary>Throws unless every labelled grade is a whole number with a gain.</summary>
+    public static void CheckGrades(IReadOnlyList<float> grades, IReadOnlyList<bool> labelled, IReadOnlyList<double> gains)
+    {
+        for (int i = 0; i < grades.Count; i++)
+            if (labelled[i] && (grades[i] != Math.Floor(grades[i]) || grades[i] >= gains.Count))
+                throw new ArgumentException($"Test row {i} has relevance grade {grades[i]}, but DistillationReportOptions.RankingLabelGains gives gains for the whole grades 0–{gains.Count - 1} " +
+                    $"([{string.Join(", ", gains)}]); give one gain per grade (e.g. 2^grade − 1: [0, 1, 3, 7, 15, 31, …]) or round the grades.");
+    }
 
     private static IEnumerable<List<int>> Groups(IReadOnlyList<int> groups)
     {

@@ -201,7 +201,8 @@ internal static class ReportFormatter
                     (r.Student.PerOutput is { Count: > 1 } o ? $", per output then the mean over the {o.Count} outputs (as RMSE, MAE and R² are)." : ".");
                 break;
             case DistillationTask.Ranking:
-                yield return $"NDCG: mean over the {r.LabelledGroups.ToString("N0", Inv)} groups with a labelled row, gain 2^grade − 1 and discount 1/log₂(rank + 1) as in ML.NET's Ranking.Evaluate (a group whose labels are all 0 counts as 0; ties in score put the lower grade first). " +
+                yield return $"NDCG: mean over the {r.LabelledGroups.ToString("N0", Inv)} groups with a labelled row, gains {string.Join(", ", (r.RankingLabelGains ?? []).Select(g => g.ToString(Inv)))} for grades 0–{(r.RankingLabelGains?.Count ?? 1) - 1} " +
+                    "and discount 1/log₂(rank + 1) as in ML.NET's Ranking.Evaluate (a group whose gains are all 0 counts as 0; ties in score put the lower grade first). " +
                     $"Rank correlation: Kendall's τ-b between the student's and the teacher's scores within each group, the mean over the {r.RankCorrelationGroups.ToString("N0", Inv)} groups with two or more distinct scores.";
                 break;
         }

@@ -30,6 +30,7 @@ internal static class ReportJson
         teacherFidelityRmsePerOutput = r.TeacherFidelityRmsePerOutput,
         rankCorrelation = Finite(r.RankCorrelation),
         rankCorrelationMethod = r.Task == DistillationTask.Ranking ? "Kendall tau-b, mean over groups" : null,
+        rankingLabelGains = r.RankingLabelGains,
         rankCorrelationGroups = r.Task == DistillationTask.Ranking ? r.RankCorrelationGroups : (int?)null,
         compressionRatio = Finite(r.CompressionRatio),
         parameterRatio = Finite(r.ParameterRatio),

@@ -18,12 +18,12 @@ public class RankingReportTests(TaskReportFixture tasks) : IClassFixture<TaskRep
         public float Score { get; set; }
     }
 
-    private RankingMetrics Evaluate(IEnumerable<Scored> rows)
+    /// <summary>ML.NET's ranking evaluator on the rows; <paramref name="gains"/> null: its default gains (0, 3, 7, 15, 31).</summary>
+    private RankingMetrics Evaluate(IEnumerable<Scored> rows, string? gains = null)
     {
         var data = tasks.Ml.Data.LoadFromEnumerable(rows.ToArray());
         var keyed = tasks.Ml.Transforms.Conversion.MapValueToKey("GroupId").Fit(data).Transform(data);
-        // Gains 2^grade − 1 (ML.NET's default is 0, 3, 7, 15, 31: grade 1 weighs 3, not 1).
-        return tasks.Ml.Ranking.Evaluate(keyed, new RankingEvaluatorOptions { DcgTruncationLevel = 10, LabelGains = "0,1,3,7,15" });
+        return gains is null ? tasks.Ml.Ranking.Evaluate(keyed) : tasks.Ml.Ranking.Evaluate(keyed, new RankingEvaluatorOptions { DcgTruncationLevel = 10, LabelGains = gains });
     }
 
     private (float[] Labels, uint[] Groups, float[] Teacher, float[] Student) Columns()
@@ -50,6 +50,20 @@ public class RankingReportTests(TaskReportFixture tasks) : IClassFixture<TaskRep
         Assert.Equal(4, r.Groups);
         Assert.Equal(4, r.LabelledGroups);
         Assert.Equal(80, r.LabelledRows);
+    }
+
+    [Fact]
+    public void OtherGainsGiveMlNetsNdcgWithTheSameGains()
+    {
+        // 2^grade − 1 (the student's ValidationNdcg): grade 1 weighs 1, not 3, so NDCG changes.
+        var r = DistillationReport.Create(tasks.Ml, Fashion.Teacher, Fashion.Model, Fashion.Test,
+            new DistillationReportOptions { RankingLabelGains = [0, 1, 3], MeasureLatency = false });
+        var (labels, groups, _, student) = Columns();
+        var metrics = Evaluate(labels.Select((l, i) => new Scored { Label = l, GroupId = groups[i], Score = student[i] }), "0,1,3");
+        for (int k = 0; k < 10; k++) Assert.Equal(metrics.NormalizedDiscountedCumulativeGains[k], r.Student.Ndcg![k], 9);
+        Assert.NotEqual(Fashion.Report.Student.Ndcg![9], r.Student.Ndcg![9], 6);
+        Assert.Equal([0.0, 1, 3], r.RankingLabelGains!);
+        Assert.Equal(Fashion.Report.RankCorrelation, r.RankCorrelation);
     }
 
     [Fact]

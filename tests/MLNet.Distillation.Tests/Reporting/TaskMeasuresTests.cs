@@ -30,11 +30,26 @@ public class TaskMeasuresTests
     {
         // Scores 3, 2, 2, 1 with grades 0, 2, 1, 0: ties put grade 1 before grade 2 → order 0, 1, 2, 0.
         // DCG@4 = 0 + 1/log2(3) + 3/log2(4) + 0; ideal 2, 1, 0, 0 → 3 + 1/log2(3). A second group with grades all 0 counts as 0.
-        var ndcg = RankingMeasures.Ndcg([3, 2, 2, 1, 5, 4], [0, 2, 1, 0, 0, 0], [true, true, true, true, true, true], [0, 0, 0, 0, 1, 1], 4)!;
+        // Gains 2^grade − 1.
+        var ndcg = RankingMeasures.Ndcg([3, 2, 2, 1, 5, 4], [0, 2, 1, 0, 0, 0], [true, true, true, true, true, true], [0, 0, 0, 0, 1, 1], 4, [0, 1, 3])!;
         double dcg4 = 1 / Math.Log2(3) + 3 / 2.0, ideal4 = 3 + 1 / Math.Log2(3);
         Assert.Equal((dcg4 / ideal4 + 0) / 2, ndcg[3], 12);
         Assert.Equal(0, ndcg[0], 12);   // the top row has grade 0 in both groups
-        Assert.Null(RankingMeasures.Ndcg([1, 2], [1, 0], [false, false], [0, 0], 4));
+        Assert.Null(RankingMeasures.Ndcg([1, 2], [1, 0], [false, false], [0, 0], 4, [0, 1]));
+        // ML.NET's default gains weigh grade 1 as 3 and grade 2 as 7: DCG@4 = 3/log2(3) + 7/2, ideal 7 + 3/log2(3).
+        var mlnet = RankingMeasures.Ndcg([3, 2, 2, 1], [0, 2, 1, 0], [true, true, true, true], [0, 0, 0, 0], 4, [0, 3, 7, 15, 31])!;
+        Assert.Equal((3 / Math.Log2(3) + 3.5) / (7 + 3 / Math.Log2(3)), mlnet[3], 12);
+    }
+
+    [Fact]
+    public void AGradeWithoutAGainIsRefusedWithTheOptionThatSetsThem()
+    {
+        var e = Assert.Throws<ArgumentException>(() => RankingMeasures.Ndcg([1, 2], [5, 0], [true, true], [0, 0], 4, [0, 3, 7, 15, 31]));
+        Assert.Contains("grade 5", e.Message);
+        Assert.Contains("RankingLabelGains", e.Message);
+        Assert.Throws<ArgumentException>(() => RankingMeasures.Ndcg([1, 2], [0.5f, 0], [true, true], [0, 0], 4, [0, 3, 7]));
+        // An unlabelled row's grade is not checked.
+        Assert.NotNull(RankingMeasures.Ndcg([1, 2], [9, 1], [false, true], [0, 0], 4, [0, 3]));
     }
 
     [Fact]
@@ -66,7 +81,7 @@ public class TaskMeasuresTests
 
         float[] scores = [0.3f, 0.1f, 0.9f, 0.2f, 0.5f];
         var ranking = DistillationReport.FromRanking(Summary("Teacher"), Summary("Student"),
-            new RankingPredictions([.. scores], [.. scores], [1, 0, 2, 0, 1], [true, true, true, true, true], [0, 0, 0, 1, 1]), [], "test");
+            new RankingPredictions([.. scores], [.. scores], [1, 0, 2, 0, 1], [true, true, true, true, true], [0, 0, 0, 1, 1]), [0, 3, 7], [], "test");
         Assert.Equal(1, ranking.RankCorrelation!.Value, 12);
         Assert.Equal(2, ranking.RankCorrelationGroups);
         Assert.Equal(1, ranking.Student.Ndcg![DistillationReport.NdcgDepth - 1], 12);   // sorted by score = sorted by grade here
