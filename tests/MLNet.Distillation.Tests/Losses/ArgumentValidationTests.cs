@@ -59,6 +59,17 @@ public class ArgumentValidationTests
         { "zero listwise-KL temperature", () => DistillationLoss.ListwiseKl(0), "temperature" },
         { "infinite ranking-KD temperature", () => DistillationLoss.RankingKd(temperature: double.PositiveInfinity), "temperature" },
         { "negative ranking-KD alpha", () => DistillationLoss.RankingKd(alpha: -1), "alpha" },
+        { "negative hint weight", () => DistillationLoss.Hint("TeacherEmbedding", weight: -1), "weight" },
+        { "NaN hint weight", () => DistillationLoss.Hint("TeacherEmbedding", weight: double.NaN), "weight" },
+        { "MI-alpha alpha above 1", () => DistillationLoss.Hint("TeacherEmbedding", distance: HintDistance.MiAlpha, alpha: 1.5), "alpha" },
+        { "negative MI-alpha alpha", () => DistillationLoss.Hint("TeacherEmbedding", alpha: -0.1), "alpha" },
+        { "unknown hint distance", () => DistillationLoss.Hint("TeacherEmbedding", distance: (HintDistance)9), "distance" },
+        { "unknown hint projection", () => DistillationLoss.Hint("TeacherEmbedding", projection: (HintProjection)9), "projection" },
+        { "zero relation-graph temperature", () => DistillationLoss.RelationGraph(temperature: 0), "temperature" },
+        { "zero contrastive temperature", () => DistillationLoss.EmbeddingContrastive(0), "temperature" },
+        { "infinite contrastive temperature", () => DistillationLoss.EmbeddingContrastive(double.PositiveInfinity), "temperature" },
+        { "zero triplet margin", () => DistillationLoss.EmbeddingTriplet(0), "margin" },
+        { "triplet margin above 2", () => DistillationLoss.EmbeddingTriplet(2.5), "margin" },
     };
 
     [Theory]
@@ -68,6 +79,16 @@ public class ArgumentValidationTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(create);
         Assert.Equal(parameter, ex.ParamName);
         Assert.False(string.IsNullOrWhiteSpace(ex.Message), what);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Representation_losses_need_a_column_name_when_one_is_given(string column)
+    {
+        Assert.Equal("teacherColumn", Assert.Throws<ArgumentException>(() => DistillationLoss.Hint(column)).ParamName);
+        Assert.Equal("teacherColumn", Assert.Throws<ArgumentException>(() => DistillationLoss.RkdDistance(column)).ParamName);
+        Assert.Equal("teacherColumn", Assert.Throws<ArgumentException>(() => DistillationLoss.RelationGraph(column)).ParamName);
     }
 
     [Fact]
