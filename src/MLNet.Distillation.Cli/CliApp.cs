@@ -54,7 +54,7 @@ public static class CliApp
         {
             bool warning = e.Kind is ChannelMessageKind.Warning or ChannelMessageKind.Error;
             if (cli.Verbose || (warning && !cli.Json && e.Source.StartsWith("Student", StringComparison.Ordinal)))
-                lock (cli.Error) cli.Error.WriteLine($"{(warning ? "warning" : "log")}: {e.RawMessage}");
+                cli.Warn($"{(warning ? "warning" : "log")}: {e.RawMessage}");
         };
         return ml;
     }

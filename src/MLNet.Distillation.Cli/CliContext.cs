@@ -22,6 +22,37 @@ public sealed class CliContext
     /// <summary>--verbose: ML.NET's log lines and full exception details.</summary>
     public bool Verbose { get; set; }
 
+    private List<string>? _heldWarnings;
+
+    /// <summary>
+    /// A warning line on standard error. While progress bars are drawn it is held and written when they end: a line
+    /// written between two frames of the live display would be torn apart by the next frame.
+    /// </summary>
+    public void Warn(string line)
+    {
+        lock (this)
+        {
+            if (_heldWarnings is not null) _heldWarnings.Add(line);
+            else Error.WriteLine(line);
+        }
+    }
+
+    /// <summary>Holds warnings until <see cref="ReleaseWarnings"/> (while progress bars are drawn).</summary>
+    public void HoldWarnings()
+    {
+        lock (this) _heldWarnings ??= [];
+    }
+
+    /// <summary>Writes the warnings held since <see cref="HoldWarnings"/>.</summary>
+    public void ReleaseWarnings()
+    {
+        lock (this)
+        {
+            foreach (var line in _heldWarnings ?? []) Error.WriteLine(line);
+            _heldWarnings = null;
+        }
+    }
+
     /// <summary>Writes a command's result: the JSON object with --json, else nothing (the command printed it for people).</summary>
     public void WriteResult(JsonObject result)
     {

@@ -33,12 +33,20 @@ public sealed class ProgressDisplay
     {
         if (cli.Json) return work(new ProgressDisplay(null));
         T result = default!;
-        cli.Console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                     new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(ctx => result = work(new ProgressDisplay(ctx)));
+        cli.HoldWarnings();
+        try
+        {
+            cli.Console.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                         new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx => result = work(new ProgressDisplay(ctx)));
+        }
+        finally
+        {
+            cli.ReleaseWarnings();
+        }
         return result;
     }
 

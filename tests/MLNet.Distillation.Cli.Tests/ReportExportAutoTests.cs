@@ -58,4 +58,14 @@ public class ReportExportAutoTests
         Assert.True(File.Exists(wine.In("auto/autodistill.json")));
         Assert.True(File.Exists(wine.In("auto/student.zip")));
     }
+
+    [Fact]
+    public void AutoSearchesARegressionStudentToo()
+    {
+        using var folder = new WineData();
+        var run = CliRun.Of("auto", "--task", "regression", "--data", WineData.Fixture("boston/train.csv"), "--teacher", WineData.Fixture("boston/teacher.onnx"),
+            "--hidden", "8", "--epochs", "4", "--max-trials", "3", "--test", WineData.Fixture("boston/test.csv"), "--output", folder.In("auto"), "--json");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
+        Assert.True(double.IsFinite(run.Json["test"]!["rootMeanSquaredError"]!.GetValue<double>()));
+    }
 }

@@ -81,4 +81,19 @@ public class TrainCommandTests
         Assert.True(double.IsFinite(run.Json["test"]![metric]!.GetValue<double>()));
         Assert.True(File.Exists(folder.In("out/student.zip")));
     }
+
+    [Fact]
+    public void ARankingStudentTrainsOnItsGroups()
+    {
+        using var folder = new WineData();
+        string data = WineData.Fixture("fashion-retrieval/train.csv");
+        var run = CliRun.Of("train", "--task", "ranking", "--group", "GroupId", "--data", data, "--teacher", WineData.Fixture("fashion-retrieval/teacher.onnx"),
+            "--hidden", "8", "--epochs", "3", "--test", WineData.Fixture("fashion-retrieval/test.csv"), "--output", folder.In("out"), "--json");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
+        Assert.InRange(run.Json["test"]!["ndcgAt10"]!.GetValue<double>(), 0, 1);
+
+        var noGroup = CliRun.Of("train", "--task", "ranking", "--data", data, "--output", folder.In("out2"));
+        Assert.Equal(ExitCodes.InputError, noGroup.ExitCode);
+        Assert.Contains("--group", noGroup.Error);
+    }
 }

@@ -19,7 +19,9 @@ public static class AutoCommand
         var label = CliOptions.Label();
         var features = CliOptions.Features();
         var ignore = CliOptions.Ignore();
+        var group = CliOptions.Group();
         var separator = CliOptions.Separator();
+        var task = CliOptions.Task();
         var classNames = CliOptions.ClassNames();
         var teacherBatch = CliOptions.TeacherBatch();
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths of every candidate, comma-separated.", DefaultValueFactory = _ => "128", HelpName = "WIDTHS" };
@@ -32,19 +34,21 @@ public static class AutoCommand
         var output = CliOptions.OutputFolder("Folder for student.zip, student.onnx, training.json and autodistill.json (the leaderboard).");
 
         var command = new Command("auto", """
-            Search the distillation settings with AutoDistill (multiclass students): successive halving over losses ×
-            temperatures × weights × transfer sets × epochs on a validation split, training from scratch always included,
+            Search the distillation settings with AutoDistill: successive halving over the task's losses × temperatures ×
+            weights × learning rates (multiclass: also transfer sets) × epochs on a validation split, training from the labels
+            alone always included,
             the default kept unless beaten beyond noise; the winner is refit on all rows and written as 'train' writes it.
 
             Example (the bundled wine data and teacher):
               mlnet-distill auto --data train.csv --teacher wine_mlp_teacher.onnx --ignore Split --hidden 32 --max-trials 12 --output wine-auto
             """)
         {
-            data, teacher, cache, label, features, ignore, separator, classNames, teacherBatch, hidden, epochs, maxTrials, budget, validation, seed, test, output,
+            data, teacher, cache, label, features, ignore, group, separator, task, classNames, teacherBatch, hidden, epochs, maxTrials, budget, validation, seed, test, output,
         };
         command.SetAction((parse, cancel) => CliApp.RunCommand(cli, () =>
         {
             var ml = CliApp.NewContext(cli, parse.GetValue(seed));
+            var studentTask = parse.GetValue(task);
             var outputDir = parse.GetValue(output)!;
             var hiddenLayers = TrainCommand.ParseHidden(parse.GetValue(hidden)!);
             if (parse.GetValue(maxTrials) is < 1) throw new InputException($"--max-trials {parse.GetValue(maxTrials)} must be at least 1.");
@@ -55,7 +59,7 @@ public static class AutoCommand
             var (setup, model) = ProgressDisplay.Run(cli, progress =>
             {
                 var setup = StudentSetup.Create(ml, parse.GetValue(data)!, parse.GetValue(separator), parse.GetValue(label), parse.GetValue(features),
-                    parse.GetValue(ignore), null, StudentTask.Multiclass, parse.GetValue(teacher), parse.GetValue(cache), parse.GetValue(classNames),
+                    parse.GetValue(ignore), parse.GetValue(group), studentTask, parse.GetValue(teacher), parse.GetValue(cache), parse.GetValue(classNames),
                     parse.GetValue(teacherBatch), progress, cancel);
                 progress.ExpectedRows = setup.Selection.File.Rows > 0 ? setup.Selection.File.Rows : null;
                 var student = setup.StudentOptions(progress, cancel);
@@ -71,7 +75,14 @@ public static class AutoCommand
                     Progress = progress.Trial,
                     CancellationToken = cancel,
                 };
-                var model = setup.Prefix.Append(ml.MulticlassClassification.Trainers.AutoDistill(options)).Append(setup.Suffix(ml)).Fit(setup.Data);
+                IEstimator<ITransformer> search = studentTask switch
+                {
+                    StudentTask.Multiclass => ml.MulticlassClassification.Trainers.AutoDistill(options),
+                    StudentTask.Binary => ml.BinaryClassification.Trainers.AutoDistill(options),
+                    StudentTask.Regression => ml.Regression.Trainers.AutoDistill(options),
+                    _ => ml.Ranking.Trainers.AutoDistill(options),
+                };
+                var model = setup.Prefix.Append(search).Append(setup.Suffix(ml)).Fit(setup.Data);
                 return (setup, model);
             });
             using var disposeModel = model as IDisposable;
@@ -87,13 +98,13 @@ public static class AutoCommand
             if (testFile is not null)
             {
                 var testData = setup.LoadOther(ml, testFile, parse.GetValue(separator));
-                result["test"] = TestMetrics.Evaluate(ml, StudentTask.Multiclass, model.Transform(testData));
+                result["test"] = TestMetrics.Evaluate(ml, studentTask, model.Transform(testData));
             }
             if (!cli.Json)
             {
                 cli.Console.WriteLine(search.ToMarkdown());
                 cli.Say($"Winner: [bold]{Markup.Escape(search.Winner)}[/] ({Markup.Escape(search.Reason)})");
-                if (result["test"] is JsonObject t) cli.Say($"Test accuracy: {t["accuracy"]!.GetValue<double>():P2}");
+                if (result["test"] is JsonObject t) cli.Say($"Test: {Markup.Escape(t.ToJsonString())}");
                 foreach (var f in result["files"]!.AsArray()) cli.Say($"Wrote {Markup.Escape(f!.GetValue<string>())}");
             }
             cli.WriteResult(result);
