@@ -15,7 +15,8 @@ Tasks
 
 Teachers (each trained on the TRAIN split only; the valid split picks the epoch; the test split is never seen)
     pima                MLP 2 x 128 (dropout 0.3) ending in Softmax over 2 classes: "probabilities" [N,2]
-                        (fixtures: also the same network ending in Sigmoid, "probability" [N,1])
+                        (also the same network ending in Sigmoid, "probability" [N,1], and as one logit z1 - z0,
+                        "logit" [N,1]: the three binary teacher forms on the same weights)
     fashion-shirt       CNN (2 conv blocks 32/64 + FC 128), "logit" [N,1] (one logit, class 1 = Shirt)
     boston              bagged ensemble of 5 MLPs 2 x 64 (bootstrap samples), mean: "score" [N]
     cps1988             MLP 3 x 256, "score" [N,1]
@@ -265,6 +266,13 @@ class SigmoidOfMargin(nn.Module):
         return torch.sigmoid(z[:, 1:2] - z[:, 0:1])
 
 
+class LogitMargin(nn.Module):
+    """The two-logit network as one logit: z1 - z0 (the log-odds of the positive class)."""
+
+    def forward(self, z):
+        return z[:, 1:2] - z[:, 0:1]
+
+
 class Squeeze(nn.Module):
     def forward(self, z):
         return z[:, 0]
@@ -465,13 +473,17 @@ def make_pima():
                               weight_decay=1e-4)
     sigmoid = copy.deepcopy(model)
     sigmoid.head = SigmoidOfMargin()
+    logit = copy.deepcopy(model)
+    logit.head = LogitMargin()
     p = {k: predict(model, torch.from_numpy(x[r]))[:, 1].numpy() for k, r in parts.items()}
     arch = f"standardise, 2 x (Linear 128, ReLU, Dropout 0.3), Linear 2; Adam lr 1e-3, weight decay 1e-4, batch 64, {note}"
     teachers = [("teacher.onnx", model, "probabilities", [2],
                  {"form": "softmax over 2 classes (column 1 = diabetes pos)", "architecture": arch + ", then Softmax"}),
                 ("teacher_sigmoid.onnx", sigmoid, "probability", [1],
                  {"form": "sigmoid: P(pos) = sigmoid(z1 - z0) of the same network", "architecture": arch + ", then "
-                  "Sigmoid of the logit margin"})]
+                  "Sigmoid of the logit margin"}),
+                ("teacher_logit.onnx", logit, "logit", [1],
+                 {"form": "one logit: z1 - z0 of the same network", "architecture": arch + ", then the logit margin"})]
     return ({k: (y[r].astype(np.float32), x[r], None) for k, r in parts.items()}, teachers, {
         "kind": "binary", "source": source, "description": "Pima Indians diabetes: 8 clinical measurements, "
         "label 1 = diabetes (pos)", "feature_names": names[:8], "student_hidden_layers": [16],
@@ -815,7 +827,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=os.path.join(REPO, "suite-data", "tasks"))
     parser.add_argument("--tasks", default="all", help="comma-separated task names, or all: " + ", ".join(TASKS))
-    parser.add_argument("--force", action="store_true", help="remake tasks whose task.json exists")
+    parser.add_argument("--force", action="store_true", help="remake the --tasks whose task.json exists")
     parser.add_argument("--fixtures", action="store_true",
                         help=f"also write the test fixtures ({', '.join(FIXTURE_TASKS)}) to {FIXTURES}")
     args = parser.parse_args()
@@ -823,12 +835,13 @@ def main():
     unknown = [n for n in wanted if n not in TASKS]
     if unknown:
         raise SystemExit(f"unknown task(s) {unknown}; known: {list(TASKS)}")
+    forced = set(wanted) if args.force else set()   # --force remakes the tasks named, not the fixtures' others
     if args.fixtures:
         wanted += [n for n in FIXTURE_TASKS if n not in wanted]
     torch.set_num_threads(1)   # the development machine is shared
     for name in wanted:
         out_dir = os.path.join(args.out, name)
-        if os.path.exists(os.path.join(out_dir, "task.json")) and not args.force:
+        if os.path.exists(os.path.join(out_dir, "task.json")) and name not in forced:
             log(f"{name}: {out_dir}/task.json exists, skipped (--force to remake)")
             continue
         make_task(name, out_dir)
