@@ -80,6 +80,7 @@ public class TrainCommandTests
         Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
         Assert.True(double.IsFinite(run.Json["test"]![metric]!.GetValue<double>()));
         Assert.True(File.Exists(folder.In("out/student.zip")));
+        Assert.True(File.Exists(folder.In("out/report/distillation-report.md")));   // the report of the task
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public static class TrainCommand
         var alpha = new Option<double?>("--alpha") { Description = "Weight of the teacher's term in --loss hinton (0.9) or teacher-corrected (0.5)." };
         var validation = new Option<double>("--validation-fraction") { Description = "Rows held out to report a validation metric each epoch (0: none).", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Random seed: same seed, data and options give the same student.", DefaultValueFactory = _ => 1 };
-        var test = new Option<FileInfo>("--test") { Description = "Test rows (same columns): the student's metrics, and for a multiclass student with a teacher the teacher-vs-student report in OUTPUT/report.", HelpName = "FILE" };
+        var test = new Option<FileInfo>("--test") { Description = "Test rows (same columns): the student's metrics and, with a teacher, the teacher-vs-student report in OUTPUT/report (not for ranking).", HelpName = "FILE" };
         var output = CliOptions.OutputFolder("Folder for student.zip (ML.NET model), student.onnx and training.json.");
 
         var command = new Command("train", """
@@ -88,11 +88,13 @@ public static class TrainCommand
                 var testData = setup.LoadOther(ml, testFile, parse.GetValue(separator));
                 var metrics = TestMetrics.Evaluate(ml, studentTask, model.Transform(testData));
                 result["test"] = metrics;
-                if (studentTask == StudentTask.Multiclass && teacherFile is not null)
+                if (studentTask != StudentTask.Ranking && teacherFile is not null)
                 {
                     var report = DistillationReport.Create(ml, teacherFile.FullName, model, testData);
                     result["report"] = new JsonArray([.. report.Save(Path.Combine(outputDir.FullName, "report")).Select(f => (JsonNode)f)]);
-                    result["teacherTest"] = new JsonObject { ["accuracy"] = report.Teacher.Accuracy };
+                    result["teacherTest"] = studentTask == StudentTask.Regression
+                        ? new JsonObject { ["rootMeanSquaredError"] = report.Teacher.RootMeanSquaredError }
+                        : new JsonObject { ["accuracy"] = report.Teacher.Accuracy };
                 }
             }
             Print(cli, student, result);
@@ -131,7 +133,7 @@ public static class TrainCommand
         if (result["test"] is JsonObject test)
             foreach (var (name, value) in test) table.AddRow($"test {Markup.Escape(name)}", Markup.Escape(Format(name, value)));
         if (result["teacherTest"] is JsonObject teacher)
-            table.AddRow("teacher test accuracy", Markup.Escape(Format("accuracy", teacher["accuracy"])));
+            foreach (var (name, value) in teacher) table.AddRow($"teacher test {Markup.Escape(name)}", Markup.Escape(Format(name, value)));
         foreach (var file in result["files"]!.AsArray()) table.AddRow("wrote", Markup.Escape(file!.GetValue<string>()));
         if (result["report"] is JsonArray report)
             foreach (var file in report) table.AddRow("wrote", Markup.Escape(file!.GetValue<string>()));
