@@ -42,12 +42,12 @@ public abstract partial class DistillationLoss
         => new(teacherColumn, studentLayer, temperature);
 
     /// <summary>
-    /// InfoNCE of the student embeddings against the batch's teacher embeddings (own teacher embedding positive; with labels,
-    /// same-class ones too); see <see cref="EmbeddingContrastiveLoss"/>. Embedding students.
+    /// InfoNCE of the student embeddings against the batch's teacher embeddings (own teacher embedding positive; optionally,
+    /// with labels, same-class ones too); see <see cref="EmbeddingContrastiveLoss"/>. Embedding students.
     /// </summary>
     /// <param name="temperature">Temperature τ (default 0.1).</param>
-    /// <param name="supervised">Same-class rows count as positives when labels are given (default true).</param>
-    public static EmbeddingContrastiveLoss EmbeddingContrastive(double temperature = 0.1, bool supervised = true) => new(temperature, supervised);
+    /// <param name="supervised">Same-class rows count as positives when labels are given (default false).</param>
+    public static EmbeddingContrastiveLoss EmbeddingContrastive(double temperature = 0.1, bool supervised = false) => new(temperature, supervised);
 
     /// <summary>
     /// Batch-hard triplet loss: student anchor, its teacher embedding positive, the closest other (other-class) teacher

@@ -293,7 +293,7 @@ public class RepresentationBehaviourTests
         Assert.Equal((-1, HintDistance.Mse, HintProjection.Linear, 1.0, 0.5), (hint.StudentLayerIndex, hint.Distance, hint.Projection, hint.Weight, hint.Alpha));
         Assert.Equal((null, -1), (DistillationLoss.RkdDistance().TeacherColumn, DistillationLoss.RkdAngle().StudentLayerIndex));
         Assert.Equal(0.1, DistillationLoss.RelationGraph().Temperature);
-        Assert.Equal((0.1, true), (DistillationLoss.EmbeddingContrastive().Temperature, DistillationLoss.EmbeddingContrastive().Supervised));
+        Assert.Equal((0.1, false), (DistillationLoss.EmbeddingContrastive().Temperature, DistillationLoss.EmbeddingContrastive().Supervised));
         Assert.Equal(0.2, DistillationLoss.EmbeddingTriplet().Margin);
     }
 }
