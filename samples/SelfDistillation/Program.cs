@@ -4,6 +4,7 @@
 //
 //   dotnet run -c Release --project samples/SelfDistillation -- --data suite-data --task digits --labels 0.05 --seeds 3
 //   ... --sweep     the mean teacher's noise, consistency weight and masking instead (a sensitivity check on the test split)
+//   ... --noise 0.3 the mean teacher's InputNoise; --no-random leaves the random teacher out
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
@@ -14,6 +15,7 @@ using MLNet.Distillation.Training;
 string data = Arg("--data", "suite-data"), taskName = Arg("--task", "digits");
 double labelShare = double.Parse(Arg("--labels", "0.05"), CultureInfo.InvariantCulture);
 int seeds = int.Parse(Arg("--seeds", "3"), CultureInfo.InvariantCulture);
+double noise = double.Parse(Arg("--noise", "0.1"), CultureInfo.InvariantCulture);   // the mean teacher's InputNoise (default 0.1)
 string folder = Path.Combine(data, taskName);
 using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "task.json")));
 var classes = meta.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToArray();
@@ -46,10 +48,11 @@ var conditions = args.Contains("--sweep")
     : new (string Name, Func<SelfDistillationOptions?> Make)[]
     {
         ("scratch", () => null),
-        ("mean teacher (keep teacher)", () => new SelfDistillationOptions()),
-        ("mean teacher (keep student)", () => new SelfDistillationOptions { KeepMeanTeacher = false }),
+        ("mean teacher (keep teacher)", () => new SelfDistillationOptions { InputNoise = noise }),
+        ("mean teacher (keep student)", () => new SelfDistillationOptions { InputNoise = noise, KeepMeanTeacher = false }),
         ("random teacher", () => new SelfDistillationOptions { Mode = SelfDistillationMode.RandomTeacher }),
     };
+if (args.Contains("--no-random")) conditions = conditions.Where(c => c.Name != "random teacher").ToArray();
 var results = conditions.ToDictionary(c => c.Name, _ => new List<double>());
 for (int seed = 1; seed <= seeds; seed++)
 {
