@@ -189,7 +189,7 @@ public sealed class DistillationReport
                 TaskPredictionReader.ReadRanking(withTeacher, TeacherColumn, teacherName, options.LabelColumnName, options.RowGroupColumnName),
                 options.RankingLabelGains.ToArray(), student.History, machine),
             DistillationTask.MulticlassClassification => Multiclass(mlContext, withTeacher, teacher.OutputKinds[0] == TeacherOutputKind.Logits, student, teacherSummary, studentSummary, options, machine),
-            var task => throw new NotSupportedException($"DistillationReport covers multiclass, binary, regression and ranking students; this student's task is {task}."),
+            var task => throw new NotSupportedException($"DistillationReport covers multiclass, binary, regression and ranking students; this student's task is {task}. Evaluate an embedding student with MLNet.Distillation.Evaluation.EmbeddingEvaluation.Evaluate (neighbour agreement with the teacher, k-NN accuracy)."),
         };
         if (!options.MeasureLatency) return report;
         return report.WithLatency([TimeTeacher(scored, teacherModelPath, teacherOptions, options)], TimeStudent(mlContext, scored, student, studentOnnx, options));

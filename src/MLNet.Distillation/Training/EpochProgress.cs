@@ -42,7 +42,7 @@ public sealed record EpochProgress
     /// <summary>Regression: root-mean-square distance to the teacher's outputs on the validation rows, in the targets' units (NaN otherwise).</summary>
     public double ValidationTeacherRmse { get; init; } = double.NaN;
 
-    /// <summary>Ranking: mean NDCG@10 over the validation groups whose rows all have a label (gain 2^grade − 1; NaN otherwise).</summary>
+    /// <summary>Ranking: mean NDCG@10 over the validation groups whose rows all have a label, with ML.NET's default gains (0, 3, 7, 15, 31), as <c>Ranking.Evaluate</c> reports it (NaN otherwise).</summary>
     public double ValidationNdcg { get; init; } = double.NaN;
 
     /// <summary>Embedding: mean cosine similarity between the student's and the teacher's embedding of the validation rows (NaN otherwise).</summary>

@@ -7,7 +7,7 @@ namespace MLNet.Distillation.Training;
 /// [rows, C] in the student's training form (logits; standardised regression outputs): binary — accuracy, log-loss,
 /// agreement with the teacher's class and the Bernoulli KL to it; regression — RMSE against the labels and against the
 /// teacher, in the targets' own units; ranking — NDCG@10 over the labelled groups and the share of pairs in a group that
-/// the student orders as the teacher does; embedding — the mean cosine similarity to the teacher's embedding.
+/// the student orders as the teacher does (NDCG as ML.NET's ranking evaluator computes it); embedding — the mean cosine similarity to the teacher's embedding.
 /// </summary>
 internal static class TaskMetrics
 {
@@ -173,16 +173,23 @@ internal static class TaskMetrics
         return units.ToArray();
     }
 
-    /// <summary>NDCG@10 of one group's rows scored by <paramref name="scores"/>; null when a row has no label or every gain is 0.</summary>
+    /// <summary>
+    /// NDCG@10 of one group's rows scored by <paramref name="scores"/>, with ML.NET's ranking evaluator's default gains
+    /// (grade 0, 1, 2, 3, 4 → 0, 3, 7, 15, 31: <see cref="Gain"/>) so that it equals <c>Ranking.Evaluate</c>; a group whose
+    /// gains are all 0 counts 0, as there. Null when a row of the group has no label.
+    /// </summary>
     private static double? Ndcg(TrainingSet v, int[] rows, float[] scores)
     {
         if (!rows.All(r => v.Label(r) >= 0)) return null;
-        var gains = rows.Select(r => Math.Pow(2, v.TargetRow(r)[0]) - 1).ToArray();
+        var gains = rows.Select(r => Gain(v.TargetRow(r)[0])).ToArray();
         double ideal = Dcg(gains.OrderDescending().ToArray());
-        if (ideal <= 0) return null;
+        if (ideal <= 0) return 0;
         var byStudent = Enumerable.Range(0, rows.Length).OrderByDescending(i => scores[rows[i]]).Select(i => gains[i]).ToArray();
         return Dcg(byStudent) / ideal;
     }
+
+    /// <summary>ML.NET's default ranking gain of a relevance grade: 0 for grade 0, 2^(grade+1) − 1 above (3, 7, 15, 31, …).</summary>
+    internal static double Gain(double grade) => grade <= 0 ? 0 : Math.Pow(2, grade + 1) - 1;
 
     /// <summary>Discounted cumulative gain of the first <see cref="NdcgAt"/> gains: Σ gᵢ / log₂(i + 2).</summary>
     private static double Dcg(double[] gains)

@@ -105,7 +105,7 @@ internal static class TaskData
     }
 
     /// <summary>Groups of 12 (query, document) rows; relevance 0–3 grows with the rule's value, the teacher scores by the rule.</summary>
-    public static IDataView Ranking(MLContext ml, int groups, int seed)
+    public static IDataView Ranking(MLContext ml, int groups, int seed, bool contiguous = false)
     {
         var rng = new Random(seed);
         var rows = new List<RankingRow>();
@@ -116,6 +116,7 @@ internal static class TaskData
                 double z = Rule(x);
                 rows.Add(new RankingRow { Features = x, GroupId = (uint)(g + 1), Label = (float)Math.Clamp(Math.Floor(z + 1.5), 0, 3), Teacher = [(float)z] });
             }
+        if (contiguous) return ml.Data.LoadFromEnumerable(rows);
         // Interleave two halves so that the rows of a group are not contiguous: the trainer must group them itself.
         var order = rows.Where((_, i) => i % 2 == 0).Concat(rows.Where((_, i) => i % 2 == 1)).ToArray();
         return ml.Data.LoadFromEnumerable(order);

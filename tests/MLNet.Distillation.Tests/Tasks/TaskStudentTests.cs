@@ -109,6 +109,20 @@ public class TaskStudentTests
         Assert.True(student.History.Count > 0);
     }
 
+    [Fact]
+    public void TheValidationNdcgIsWhatRankingEvaluateReportsForTheKeptEpoch()
+    {
+        var ml = new MLContext(seed: 1);
+        var keys = ml.Transforms.Conversion.MapValueToKey("GroupId").Fit(TaskData.Ranking(ml, 60, 1));
+        var train = keys.Transform(TaskData.Ranking(ml, 60, 1));
+        // ML.NET's evaluator reads a group as a run of contiguous rows, so the validation rows keep theirs together.
+        var validation = keys.Transform(TaskData.Ranking(ml, 30, 2, contiguous: true));
+        using var student = ml.Ranking.Trainers.Student(Options("Teacher", 8)).Fit(train, validation);
+        var kept = student.History.Last(h => h.IsBest);
+        double evaluated = ml.Ranking.Evaluate(student.Transform(validation)).NormalizedDiscountedCumulativeGains[9];
+        Assert.Equal(evaluated, kept.ValidationNdcg, 1e-5);
+    }
+
     public static TheoryData<string> Tasks => new() { "binary", "regression", "multi-output", "ranking" };
 
     [Theory]
