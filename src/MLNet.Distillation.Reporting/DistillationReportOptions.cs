@@ -23,7 +23,7 @@ public sealed class DistillationReportOptions
     /// <summary>
     /// Ranking: the gain of each relevance grade in NDCG (element g for grade g). Default: ML.NET's, 0, 3, 7, 15, 31 for
     /// grades 0–4, so that the report's NDCG is what <c>mlContext.Ranking.Evaluate</c> reports on the same scores. Use
-    /// <c>[0, 1, 3, 7, 15]</c> for the 2^grade − 1 of the student's <c>ValidationNdcg</c> (and of most papers). Grades must
+    /// <c>[0, 1, 3, 7, 15]</c> for the 2^grade − 1 of most papers (the student's <c>ValidationNdcg</c> uses the default). Grades must
     /// be whole numbers below the number of gains.
     /// </summary>
     public IReadOnlyList<double> RankingLabelGains { get; set; } = DefaultRankingLabelGains;
