@@ -72,4 +72,34 @@ public class HintTrainingTests(ITestOutputHelper output)
         Assert.True(exported == studentParameters || exported == studentParameters + F,
             $"the ONNX file holds {exported} numbers; the student has {studentParameters} (+{F} feature means when the centring is not folded), the projection {16 * D + D}");
     }
+    [Theory]
+    [InlineData("hint-cos")]
+    [InlineData("hint-nd")]
+    [InlineData("hint-mi")]
+    [InlineData("rkd-distance")]
+    [InlineData("rkd-angle")]
+    [InlineData("relation-graph")]
+    public void Every_representation_loss_trains_alongside_a_logit_loss_and_is_logged(string term)
+    {
+        var ml = new MLContext(seed: 1);
+        DistillationLoss representation = term switch
+        {
+            "hint-cos" => DistillationLoss.Hint("TeacherEmbedding", distance: HintDistance.Cosine, projection: HintProjection.Mlp),
+            "hint-nd" => DistillationLoss.Hint("TeacherEmbedding", distance: HintDistance.Nd),
+            "hint-mi" => DistillationLoss.Hint("TeacherEmbedding", distance: HintDistance.MiAlpha),
+            "rkd-distance" => DistillationLoss.RkdDistance("TeacherEmbedding"),
+            "rkd-angle" => DistillationLoss.RkdAngle(),
+            _ => DistillationLoss.RelationGraph("TeacherEmbedding"),
+        };
+        var student = ml.MulticlassClassification.Trainers.Student(new StudentOptions
+        {
+            TeacherColumnName = "TeacherLogits", HiddenLayers = [16], Epochs = 12, BatchSize = 32, LearningRate = 0.01, Seed = 3,
+            Loss = DistillationLoss.TeacherCorrected(1, 0.5) + representation,
+        }).Fit(Data(ml, 400, 3));
+        Assert.All(student.History, e => Assert.True(double.IsFinite(e.LossTerms[term]), $"{term}: {e.LossTerms[term]}"));
+        var accuracy = ml.MulticlassClassification.Evaluate(student.Transform(Data(ml, 200, 4))).MicroAccuracy;
+        output.WriteLine($"{term}: {student.History[0].LossTerms[term]:F4} → {student.History[^1].LossTerms[term]:F4}; test accuracy {accuracy:F3}");
+        Assert.True(accuracy > 0.8, $"{term}: accuracy {accuracy}");
+        Assert.Equal(F * 16 + 16 + 16 * K + K, student.Network.ParameterCount);
+    }
 }
