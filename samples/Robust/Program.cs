@@ -63,6 +63,8 @@ foreach (var (name, column, makeLoss, transfer) in modes)
         results.Add((name, seed, underPgd, underFgsm, seconds));
         Console.WriteLine($"{name}, seed {seed}: clean {underPgd.CleanAccuracy:P2}, FGSM {underFgsm.AdversarialAccuracy:P2}, PGD-10 {underPgd.AdversarialAccuracy:P2} " +
                           $"({seconds:F0} s; teachers on this student's PGD rows: clean {underPgd.Teachers[0].TransferredAttackAccuracy:P2}, robust {underPgd.Teachers[1].TransferredAttackAccuracy:P2})");
+        if (loss is RobustMultiTeacherLoss mtard)
+            Console.WriteLine($"  last step: temperatures clean {mtard.CleanTemperature:F2}, robust {mtard.RobustTemperature:F2}; entropies {mtard.CleanEntropy:F3}, {mtard.RobustEntropy:F3} nats; weights {mtard.CleanWeight:F2}, {mtard.RobustWeight:F2}");
     }
 
 var md = new StringBuilder();
