@@ -5,7 +5,7 @@
 #   1. builds the README's C# blocks as a fresh app against the packages and runs it on the bundled wine teacher
 #      (tools/ci/consumer-app.sh);
 #   2. installs the packed tool and runs mlnet-distill label, train, report and export on the same data.
-# Usage: tools/ci/packages.sh WORKDIR        (.ci/run calls it; it takes about 5 minutes on 2 cores)
+# Usage: tools/ci/packages.sh WORKDIR        (.ci/run calls it; 5-8 minutes on the loaded 2-core machine)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mkdir -p "$1" && cd "$1" && pwd)
