@@ -148,7 +148,8 @@ public class BatchPipelineTests
         int seen = 0;
         var failing = _ml.Transforms.CustomMapping<FeaturesIn, CheckedOut>((i, o) =>
         {
-            if (++seen == 100) throw new InvalidDataException("bad row 100 upstream");
+            // Atomic, and every row from the 100th on fails: ML.NET may call the mapping from more than one thread.
+            if (Interlocked.Increment(ref seen) >= 100) throw new InvalidDataException("bad row 100 upstream");
             o.Checked = i.Features;
         }, contractName: null);
         var data = failing.Fit(Wine(_ml)).Transform(Wine(_ml));
