@@ -31,14 +31,24 @@ public class ReportExportAutoTests
     }
 
     [Fact]
-    public void ExportWritesTheStudentGraphThatOnnxRuntimeRuns()
+    public void ExportWritesTheStandaloneGraphThatTrainWrites()
     {
         using var wine = new WineData();
         Train(wine, "student");
         var run = CliRun.Of("export", "--model", wine.In("student/student.zip"), "--output", wine.In("exported.onnx"), "--json");
         Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
-        using var session = new InferenceSession(wine.In("exported.onnx"));
-        Assert.Equal("Features", Assert.Single(session.InputMetadata).Key);
+        using var exported = new InferenceSession(wine.In("exported.onnx"));
+        using var trained = new InferenceSession(wine.In("student/student.onnx"));
+        Assert.Equal("features", Assert.Single(exported.InputMetadata).Key);
+        Assert.Equal(trained.OutputMetadata.Keys.Order(), exported.OutputMetadata.Keys.Order());
+        // The same probabilities as the student.onnx that train wrote, on some rows.
+        var x = Enumerable.Range(0, 5 * 13).Select(i => (float)Math.Sin(i) * 10 + 12).ToArray();
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [5, 13]);
+        using var a = exported.Run(new RunOptions(), ["features"], [input], ["probabilities"]);
+        using var b = trained.Run(new RunOptions(), ["features"], [input], ["probabilities"]);
+        var pa = a[0].GetTensorDataAsSpan<float>().ToArray();
+        var pb = b[0].GetTensorDataAsSpan<float>().ToArray();
+        for (int i = 0; i < pa.Length; i++) Assert.True(Math.Abs(pa[i] - pb[i]) <= 1e-5, $"probability {i}: {pa[i]} vs {pb[i]}");
 
         File.WriteAllBytes(wine.In("damaged.zip"), File.ReadAllBytes(wine.In("student/student.zip"))[..1000]);
         var damaged = CliRun.Of("export", "--model", wine.In("damaged.zip"), "--output", wine.In("x.onnx"));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
+using MLNet.Distillation.Export;
 
 namespace MLNet.Distillation.Cli.Commands;
 
@@ -14,9 +15,10 @@ public static class ExportCommand
         var model = new Option<FileInfo>("--model", "-m") { Description = "The saved student (student.zip from train or auto).", Required = true, HelpName = "FILE.zip" };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The ONNX file to write.", Required = true, HelpName = "FILE.onnx" };
         var command = new Command("export", """
-            Write the student inside a saved model as a standalone ONNX file: the graph ML.NET scores (features in; class
-            probabilities and the predicted class out), after checking that the model file is whole (its recorded checksum).
-            'train' already writes student.onnx; use this for a student.zip you kept.
+            Write the student inside a saved model as a standalone ONNX file — the same graph 'train' writes as student.onnx
+            (input 'features'; by task: probabilities, logits and predicted_class; logit, probability and predicted_label;
+            score; embedding) — after checking that the model file is whole (its recorded checksum). Use it for a
+            student.zip you kept.
 
             Example:
               mlnet-distill export --model wine-student/student.zip --output wine-student.onnx
@@ -30,7 +32,8 @@ public static class ExportCommand
             var outputFile = parse.GetValue(output)!;
             var ml = CliApp.NewContext(cli, 1);
             using (var loaded = ml.Model.LoadStudent(modelFile.FullName, out _) as IDisposable) { }   // the file is whole: ML.NET loads it and the checksum holds
-            var graph = SavedStudentGraph.Read(modelFile.FullName);
+            var (network, classNames) = SavedStudent.Read(modelFile.FullName);
+            var graph = StudentOnnxExporter.ToOnnx(network, StudentOnnxExporter.InputName, classNames);
             AtomicOutput.Write(outputFile.FullName, t => File.WriteAllBytes(t, graph));
             using var session = new InferenceSession(graph);
             static JsonObject Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) => new(nodes.Select(n =>

@@ -74,7 +74,7 @@ public static class ReportCommand
                 ["studentAccuracy"] = comparison.StudentAccuracy,
                 ["agreement"] = comparison.Agreement,
                 ["teacherBytes"] = teacherFile.Length,
-                ["studentOnnxBytes"] = SavedStudentGraph.Read(modelFile.FullName).LongLength,
+                ["studentOnnxBytes"] = Export.StudentOnnxExporter.ToOnnx(Export.SavedStudent.Read(modelFile.FullName).Network).LongLength,
                 ["studentZipBytes"] = modelFile.Length,
             };
             var folder = parse.GetValue(output)!;

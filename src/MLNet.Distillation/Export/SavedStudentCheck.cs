@@ -61,7 +61,7 @@ internal static class SavedStudentCheck
     }
 
     /// <summary>ML.NET stores the graph as a byte array: a 32-bit length, then the bytes.</summary>
-    private static byte[] ReadOnnxBytes(ZipArchiveEntry entry)
+    internal static byte[] ReadOnnxBytes(ZipArchiveEntry entry)
     {
         using var stream = entry.Open();
         using var reader = new BinaryReader(stream);
@@ -73,7 +73,7 @@ internal static class SavedStudentCheck
     }
 
     /// <summary>The producer name, the serialised graph and the metadata of an ONNX ModelProto (fields 2, 7 and 14 of onnx.proto).</summary>
-    private static (string Producer, byte[] Graph, Dictionary<string, string> Metadata) ReadModel(byte[] onnx)
+    internal static (string Producer, byte[] Graph, Dictionary<string, string> Metadata) ReadModel(byte[] onnx)
     {
         var input = new CodedInputStream(onnx);
         string producer = "";

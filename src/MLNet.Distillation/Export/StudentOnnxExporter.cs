@@ -201,6 +201,7 @@ public static class StudentOnnxExporter
         g.AddMetadata("architecture", network.ToString());
         g.AddMetadata("activation", network.Activation.ToString());
         g.AddMetadata("task", network.Task.ToString());
+        if (network.OutputsThroughSigmoid) g.AddMetadata("outputs_through_sigmoid", "true");
         if (classNames is not null) g.AddMetadata("class_names", string.Join("\n", classNames));
     }
 

@@ -212,6 +212,35 @@ public class TaskStudentTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Tasks))]
+    public void ASavedModelGivesBackTheStandaloneOnnxOfTheStudent(string task)
+    {
+        var ml = new MLContext(seed: 1);
+        var (data, trainer) = Setup(ml, task);
+        using var student = trainer.Fit(data);
+        using var folder = new TempFolder();
+        ml.Model.Save(student, data.Schema, folder.File("student.zip"));
+        student.ExportToOnnx(folder.File("direct.onnx"));
+        var (network, names) = SavedStudent.Read(folder.File("student.zip"));
+        Assert.Equal(student.Task, network.Task);
+        Assert.Equal(student.ClassNames, names);
+        StudentOnnxExporter.Save(network, folder.File("read.onnx"), StudentOnnxExporter.InputName, names);
+
+        var x = data.GetColumn<float[]>("Features").Take(20).SelectMany(v => v).ToArray();
+        string output = task == "binary" ? StudentOnnxExporter.LogitOutput : StudentOnnxExporter.ScoreOutput;
+        float[] Run(string file)
+        {
+            using var session = new InferenceSession(file);
+            using var input = OrtValue.CreateTensorValueFromMemory(x, [20, TaskData.FeatureCount]);
+            using var outputs = session.Run(new RunOptions(), [StudentOnnxExporter.InputName], [input], [output]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        var direct = Run(folder.File("direct.onnx"));
+        var read = Run(folder.File("read.onnx"));
+        for (int i = 0; i < direct.Length; i++) Assert.True(Math.Abs(direct[i] - read[i]) <= 1e-5 * Math.Max(1, Math.Abs(direct[i])), $"{output} {i}: {direct[i]} vs {read[i]}");
+    }
+
     [Fact]
     public void ARegressionLossThatPredictsThroughASigmoidExportsTheSigmoid()
     {
@@ -231,6 +260,11 @@ public class TaskStudentTests
         var scores = student.Transform(data).GetColumn<float>("Score").ToArray();
         Assert.All(scores, s => Assert.InRange(s, 0f, 1f));
         Assert.True(ml.Regression.Evaluate(student.Transform(data)).RSquared > 0.8);
+        using (var folder = new TempFolder())
+        {
+            ml.Model.Save(student, data.Schema, folder.File("student.zip"));
+            Assert.True(SavedStudent.Read(folder.File("student.zip")).Network.OutputsThroughSigmoid);
+        }
 
         var bad = ml.Data.LoadFromEnumerable(rows.Select(r => new TaskData.RegressionRow { Features = r.Features, Label = r.Label * 3, Teacher = r.Teacher }).ToArray());
         var e = Assert.Throws<ArgumentException>(() => ml.Regression.Trainers.Student(options).Fit(bad));
