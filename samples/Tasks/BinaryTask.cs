@@ -93,21 +93,9 @@ sealed class BinaryTask : ITaskSample
         Console.WriteLine($"  scratch   {student.Network} student: AUC {scratchMetrics.AreaUnderRocCurve:F4}, accuracy {scratchMetrics.Accuracy:P2}, log-loss {scratchMetrics.LogLoss:F4}");
         Console.WriteLine($"  distilled {student.Network} student, {student.LossName}: AUC {metrics.AreaUnderRocCurve:F4}, accuracy {metrics.Accuracy:P2}, log-loss {metrics.LogLoss:F4}");
 
-        // 4. Save as an ML.NET model (stock parts only: no teacher, no TorchSharp needed to load) and load it back.
-        Directory.CreateDirectory(outputDir);
-        var modelPath = Path.Combine(outputDir, $"{task.Name}-student.zip");
-        ml.Model.Save(model, train.Schema, modelPath);
-        float[] reloadedScores;
-        using (var reloaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(modelPath, out _))
-            reloadedScores = Columns.Scalars(reloaded.Transform(test), "Score");
-        var scores = Columns.Scalars(scored, "Score");
-        Console.WriteLine($"  saved {modelPath}; reloaded scores differ by at most {scores.Zip(reloadedScores, (a, b) => Math.Abs(a - b)).Max():G3}");
-
-        // 5. Export the student to ONNX (outputs logit [B,1], probability [B,1], predicted_label [B]) and check it.
-        var onnxPath = Path.Combine(outputDir, $"{task.Name}-student.onnx");
-        student.ExportToOnnx(onnxPath);
-        double diff = OnnxParity.MaxDifference(onnxPath, Columns.Vectors(test, "Features"), "logit", scores.Select(s => new[] { s }).ToArray());
-        Console.WriteLine($"  exported {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F1} KiB): ONNX Runtime's logit within {diff:G3} of ML.NET's Score");
+        // 4–5. Save and load as an ML.NET model (stock parts only: no teacher, no TorchSharp needed to load); export the
+        //      student to ONNX (outputs logit [B,1], probability [B,1], predicted_label [B]) and check both against Score.
+        Shipping.SaveReloadExport(ml, model, student, train.Schema, test, scored, outputDir, task.Name, "logit");
         scratch.Dispose();
         model.Dispose();
     }

@@ -87,21 +87,8 @@ sealed class MultiOutputTask : ITaskSample
             Console.WriteLine($"  {student.Network} student, {name}: mean RMSE {perOutput.Average(m => m.RootMeanSquaredError):F4}, mean R² {perOutput.Average(m => m.RSquared):F4} over {perOutput.Count} outputs");
         }
 
-        // 4. Save and load.
-        Directory.CreateDirectory(outputDir);
-        var modelPath = Path.Combine(outputDir, $"{task.Name}-student.zip");
-        ml.Model.Save(model, train.Schema, modelPath);
-        float[][] reloadedScores;
-        using (var reloaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(modelPath, out _))
-            reloadedScores = Columns.Vectors(reloaded.Transform(test), "Score");
-        var scores = Columns.Vectors(scored, "Score");
-        Console.WriteLine($"  saved {modelPath}; reloaded scores differ by at most {scores.Zip(reloadedScores, (a, b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max()).Max():G3}");
-
-        // 5. Export to ONNX (output score [B,k]) and check it.
-        var onnxPath = Path.Combine(outputDir, $"{task.Name}-student.onnx");
-        student.ExportToOnnx(onnxPath);
-        double diff = OnnxParity.MaxDifference(onnxPath, Columns.Vectors(test, "Features"), "score", scores);
-        Console.WriteLine($"  exported {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F1} KiB): ONNX Runtime's score within {diff:G3} of ML.NET's Score");
+        // 4–5. Save and load; export to ONNX (output score [B,k]) and check both.
+        Shipping.SaveReloadExport(ml, model, student, train.Schema, test, scored, outputDir, task.Name, "score");
         scratch.Dispose();
         oneTeacher.Dispose();
         model.Dispose();

@@ -79,21 +79,8 @@ sealed class RegressionTask : ITaskSample
         Console.WriteLine($"  scratch   {student.Network} student: RMSE {scratchMetrics.RootMeanSquaredError:F4}, MAE {scratchMetrics.MeanAbsoluteError:F4}, R² {scratchMetrics.RSquared:F4}");
         Console.WriteLine($"  distilled {student.Network} student, {student.LossName}: RMSE {metrics.RootMeanSquaredError:F4}, MAE {metrics.MeanAbsoluteError:F4}, R² {metrics.RSquared:F4}");
 
-        // 4. Save and load as an ML.NET model.
-        Directory.CreateDirectory(outputDir);
-        var modelPath = Path.Combine(outputDir, $"{task.Name}-student.zip");
-        ml.Model.Save(model, train.Schema, modelPath);
-        float[] reloadedScores;
-        using (var reloaded = (TransformerChain<ITransformer>)new MLContext().Model.Load(modelPath, out _))
-            reloadedScores = Columns.Scalars(reloaded.Transform(test), "Score");
-        var scores = Columns.Scalars(scored, "Score");
-        Console.WriteLine($"  saved {modelPath}; reloaded scores differ by at most {scores.Zip(reloadedScores, (a, b) => Math.Abs(a - b)).Max():G3}");
-
-        // 5. Export to ONNX (output score [B,1], in the target's units) and check it.
-        var onnxPath = Path.Combine(outputDir, $"{task.Name}-student.onnx");
-        student.ExportToOnnx(onnxPath);
-        double diff = OnnxParity.MaxDifference(onnxPath, Columns.Vectors(test, "Features"), "score", scores.Select(s => new[] { s }).ToArray());
-        Console.WriteLine($"  exported {onnxPath} ({new FileInfo(onnxPath).Length / 1024.0:F1} KiB): ONNX Runtime's score within {diff:G3} of ML.NET's Score");
+        // 4–5. Save and load as an ML.NET model; export to ONNX (output score [B,1], in the target's units) and check both.
+        Shipping.SaveReloadExport(ml, model, student, train.Schema, test, scored, outputDir, task.Name, "score");
         scratch.Dispose();
         model.Dispose();
     }

@@ -128,4 +128,14 @@ internal static class LossGoldens
     }
 
     public static void Close(double expected, double actual, double rtol, double atol, string what) => Close([expected], [actual], rtol, atol, what);
+
+    /// <summary>The terms (names in order, values) and the total of a loss match a golden entry's "terms" and "total" to 1e-5.</summary>
+    public static void AssertTermsAndTotal(System.Text.Json.JsonElement golden, IReadOnlyList<KeyValuePair<string, double>> terms, double total, string id)
+    {
+        var expected = golden.GetProperty("terms").EnumerateObject().ToList();
+        Assert.Equal(expected.Select(t => t.Name), terms.Select(t => t.Key));
+        foreach (var (term, actual) in expected.Zip(terms))
+            Close(term.Value.GetDouble(), actual.Value, 1e-5, 1e-9, $"{id}: term {term.Name}");
+        Close(golden.GetProperty("total").GetDouble(), total, 1e-5, 1e-9, $"{id}: total");
+    }
 }
