@@ -23,6 +23,7 @@ sealed record ClassifierCondition(string Id, string Name, Func<DistillationLoss>
         new("kd+hint-cos", "KD + Hint(cosine, linear)", () => LogitKd() + DistillationLoss.Hint(E, -1, HintDistance.Cosine, HintProjection.Linear)),
         new("kd+hint-nd", "KD + Hint(ND, linear)", () => LogitKd() + DistillationLoss.Hint(E, -1, HintDistance.Nd, HintProjection.Linear)),
         new("kd+hint-mi", "KD + Hint(MI-α, α = 0.5, linear)", () => LogitKd() + DistillationLoss.Hint(E, -1, HintDistance.MiAlpha, HintProjection.Linear)),
+        new("kd+hint-mi-w0.1", "KD + 0.1 × Hint(MI-α, α = 0.5, linear)", () => LogitKd() + DistillationLoss.Hint(E, -1, HintDistance.MiAlpha, HintProjection.Linear, weight: 0.1)),
         new("kd+rkd-d", "KD + RkdDistance(embedding)", () => LogitKd() + DistillationLoss.RkdDistance(E)),
         new("kd+rkd-a", "KD + RkdAngle(embedding)", () => LogitKd() + DistillationLoss.RkdAngle(E)),
         new("kd+graph", "KD + RelationGraph(embedding, τ = 0.1)", () => LogitKd() + DistillationLoss.RelationGraph(E)),
@@ -36,7 +37,8 @@ sealed record EmbeddingCondition(string Id, string Name, Func<DistillationLoss>?
     public static IReadOnlyList<EmbeddingCondition> All { get; } =
     [
         new("emb-cosine", "EmbeddingCosine (default)", null),
-        new("emb-contrastive", "EmbeddingContrastive(τ = 0.1, supervised)", () => DistillationLoss.EmbeddingContrastive()),
+        new("emb-contrastive", "EmbeddingContrastive(τ = 0.1, supervised: same-class positives)", () => DistillationLoss.EmbeddingContrastive(0.1, supervised: true)),
+        new("emb-contrastive-self", "EmbeddingContrastive(τ = 0.1, own teacher embedding the only positive)", () => DistillationLoss.EmbeddingContrastive(0.1, supervised: false)),
         new("emb-triplet", "EmbeddingTriplet(margin 0.2)", () => DistillationLoss.EmbeddingTriplet()),
     ];
 }
