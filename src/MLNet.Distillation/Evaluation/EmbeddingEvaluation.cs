@@ -102,6 +102,10 @@ public static class EmbeddingEvaluation
     {
         var student = Vector(data, studentColumn, what);
         var teacher = Vector(data, teacherColumn, what);
+        int sw = ((VectorDataViewType)student.Type).Size, tw = ((VectorDataViewType)teacher.Type).Size;
+        if (sw != tw)
+            throw new ArgumentException($"Student column '{studentColumn}' holds {sw} values per row but teacher column '{teacherColumn}' holds {tw}; " +
+                "an embedding student outputs the teacher embedding's width. Pass the student's embedding column and the teacher embedding it learned.", nameof(studentColumn));
         var label = labelColumn is null ? null : data.Schema.GetColumnOrNull(labelColumn);
         var columns = new List<DataViewSchema.Column> { student, teacher };
         if (label is { } l)

@@ -114,6 +114,17 @@ public class EmbeddingStudentTests
         Assert.Equal(sRight / 10, m.StudentKnnAccuracy, 1e-9);
         Assert.Equal(tRight / 10, m.TeacherKnnAccuracy, 1e-9);
         Assert.True(m.NeighbourAgreement < 1, "the swapped dimension must change some neighbours");
+
+        // Embeddings of different widths are refused by name, not compared over the shorter one.
+        var wide = ml.Data.LoadFromEnumerable(rows.Select(r => new WideRow { Student = [.. r.Student, 0f], Teacher = r.Teacher }).ToArray());
+        var e = Assert.Throws<ArgumentException>(() => EmbeddingEvaluation.Evaluate(wide, wide, "Teacher", "Student", null, k: 3));
+        Assert.Contains("'Student' holds 4", e.Message);
+    }
+
+    private sealed class WideRow
+    {
+        [VectorType(4)] public float[] Student { get; set; } = [];
+        [VectorType(3)] public float[] Teacher { get; set; } = [];
     }
 
     private sealed class EvalRow
