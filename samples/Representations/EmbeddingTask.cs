@@ -106,37 +106,14 @@ sealed class EmbeddingTask
     /// or only the labelled rows (otherwise), scored by the teacher through the same fitted pipeline.
     /// </summary>
     public IDataView LabelScarce(double fraction, int seed, bool keepUnlabelled)
-    {
-        var schema = SchemaDefinition.Create(typeof(TaskRow));
-        schema[nameof(TaskRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Info.Features);
-        var rows = _ml.Data.CreateEnumerable<TaskRow>(_trainFile, reuseRowObject: false, schemaDefinition: schema).ToList();
-        int labelled = LabelledRows(rows.Count, fraction);
-        var order = Enumerable.Range(0, rows.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        var keep = order.Take(labelled).ToHashSet();
-        var chosen = keepUnlabelled
-            ? rows.Select((r, i) => keep.Contains(i) ? r : new TaskRow { Label = "", Features = r.Features })
-            : rows.Where((_, i) => keep.Contains(i));
-        return _ml.Data.Cache(_prep.Transform(_ml.Data.LoadFromEnumerable(chosen.ToList(), schema)));
-    }
+        => _ml.Data.Cache(_prep.Transform(SuiteCsv.LabelScarce(_ml, _trainFile, Info.Features, fraction, seed, keepUnlabelled)));
 
     /// <summary>How many of <paramref name="trainRows"/> keep their label at <paramref name="fraction"/> (at least one).</summary>
-    public static int LabelledRows(int trainRows, double fraction) => Math.Max(1, (int)Math.Round(fraction * trainRows));
+    public static int LabelledRows(int trainRows, double fraction) => SuiteCsv.LabelledRows(trainRows, fraction);
 
     /// <summary>The key labels (0-based; −1 = missing) of <paramref name="data"/>.</summary>
     public static int[] Labels(IDataView data)
-    {
-        var result = new List<int>();
-        using var cursor = data.GetRowCursor([data.Schema["Label"]]);
-        var getter = cursor.GetGetter<uint>(data.Schema["Label"]);
-        uint key = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref key);
-            result.Add((int)key - 1);
-        }
-        return result.ToArray();
-    }
+        => SuiteCsv.Labels(data);
 
     /// <summary>The float vectors of <paramref name="column"/>, at most <paramref name="limit"/> rows from the start.</summary>
     public static float[][] Vectors(IDataView data, string column, int limit = int.MaxValue)
@@ -158,34 +135,15 @@ sealed class EmbeddingTask
         => data.Schema[column].Type is VectorDataViewType { IsKnownSize: true } v ? v.Size
             : throw new InvalidDataException($"Teacher output column '{column}' has type {data.Schema[column].Type}; expected a fixed-size float vector.");
 
-    private IDataView Load(string split)
-    {
-        var path = Path.Combine(Directory, $"{split}.csv");
-        if (!File.Exists(path)) throw new FileNotFoundException($"Task '{Info.Name}' has no {split} split: '{path}' does not exist.", path);
-        using (var reader = new StreamReader(path))
-        {
-            var header = reader.ReadLine() ?? "";
-            int columns = header.Split(',').Length;
-            if (!header.StartsWith("Label,", StringComparison.Ordinal) || columns != Info.Features + 1)
-                throw new InvalidDataException($"'{path}': header has {columns} columns starting '{header[..Math.Min(20, header.Length)]}'; expected Label then {Info.Features} features (task.json). Remake it with tools/make_embedding_teachers.py --force.");
-        }
-        return _ml.Data.LoadFromTextFile(path,
-            [new TextLoader.Column("Label", DataKind.String, 0), new TextLoader.Column("Features", DataKind.Single, 1, Info.Features)],
-            separatorChar: ',', hasHeader: true);
-    }
+    private IDataView Load(string split) => SuiteCsv.Load(_ml, Directory, Info.Name, split, Info.Features, "tools/make_embedding_teachers.py");
 
-    private static double Accuracy(int[] predicted, int[] truth) => predicted.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Length;
+    private static double Accuracy(int[] predicted, int[] truth) => SuiteCsv.Accuracy(predicted, truth);
 
     private sealed class ClassName
     {
         public string Value { get; set; } = "";
     }
 
-    private sealed class TaskRow
-    {
-        public string Label { get; set; } = "";
-        public float[] Features { get; set; } = [];
-    }
 }
 
 /// <summary>task.json of a task folder (written by tools/make_embedding_teachers.py).</summary>

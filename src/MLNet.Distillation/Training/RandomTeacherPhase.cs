@@ -101,9 +101,7 @@ internal sealed class RandomTeacherPhase : IDisposable
         long steps = Math.Max(1, (long)Math.Round(_fraction * total));
         int remaining = (int)Math.Max(1, Math.Round((total - steps) / (double)plan.StepsPerEpoch));
         var parameters = student.parameters().Concat(_studentHead.parameters()).ToArray();
-        using var optimizer = o.Optimizer == StudentOptimizer.AdamW
-            ? (optim.Optimizer)optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay)
-            : optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay);
+        using var optimizer = TrainingLoop.CreateOptimizer(o, parameters);
         log($"Random teacher: {steps} steps distilling a random {string.Join("-", _teacher.LayerWidths)} network's representation (no labels), then {remaining} epochs on the labels.");
         student.train();
         _studentHead.train();

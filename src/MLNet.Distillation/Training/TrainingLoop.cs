@@ -47,6 +47,11 @@ internal sealed class TrainingLoop
         return (int)Math.Clamp(needed, o.Epochs, Math.Max(o.Epochs, MaximumEpochs));
     }
 
+    /// <summary>The optimiser <see cref="StudentOptions.Optimizer"/> names, over <paramref name="parameters"/>, at the options' learning rate and weight decay.</summary>
+    internal static optim.Optimizer CreateOptimizer(StudentOptions o, IEnumerable<TorchSharp.Modules.Parameter> parameters) => o.Optimizer == StudentOptimizer.AdamW
+        ? optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay)
+        : optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay);
+
     /// <summary>The most epochs <see cref="StudentOptions.MinimumSteps"/> may raise a run to.</summary>
     public const int MaximumEpochs = 1000;
 
@@ -76,9 +81,7 @@ internal sealed class TrainingLoop
         using var meanTeacher = MeanTeacher.For(_o, model, std, seed);
         var kept = meanTeacher?.Kept(model) ?? model;   // the network validated and returned
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
-        using var optimizer = _o.Optimizer == StudentOptimizer.AdamW
-            ? (optim.Optimizer)optim.AdamW(parameters, _o.LearningRate, weight_decay: _o.WeightDecay)
-            : optim.Adam(parameters, _o.LearningRate, weight_decay: _o.WeightDecay);
+        using var optimizer = CreateOptimizer(_o, parameters);
         using var transfer = _o.TransferSet is { Augmentations: not TransferAugmentation.Adversarial } ts ? new TransferSetSource(ts, train, std, seed) : null;
         using var adversarial = AdversarialTransferSource.Create(_o.TransferSet, train, seed);
 
