@@ -18,6 +18,7 @@ public static class SavedStudent
     /// <summary>Reads the student network and its class names (empty for tasks without classes) from a saved model.</summary>
     /// <param name="modelPath">The model zip written by <c>mlContext.Model.Save</c> for a pipeline with a student.</param>
     /// <exception cref="InvalidDataException">The file is not a readable model zip, holds no student, or its student graph is damaged (checksum).</exception>
+    /// <exception cref="NotSupportedException">The student has a body (a CNN, a text encoder): export it from the training run instead.</exception>
     public static (StudentNetwork Network, IReadOnlyList<string> ClassNames) Read(string modelPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
@@ -27,6 +28,9 @@ public static class SavedStudent
         {
             var (producer, graph, metadata) = SavedStudentCheck.ReadModel(SavedStudentCheck.ReadOnnxBytes(entry));
             if (producer != "MLNet.Distillation") continue;
+            if (metadata.TryGetValue("body", out var body))
+                throw new NotSupportedException($"Model file '{modelPath}' holds a student with a body ({body}); only MLP students can be read back out of a saved model. " +
+                    "Export a student with a body from the training run: StudentTransformer.ExportToOnnx(path).");
             var tensors = Initializers(graph);
             var layers = new List<DenseLayer>();
             for (int i = 0; tensors.TryGetValue($"layer{i}.weight", out var w); i++)

@@ -168,7 +168,7 @@ public static class StudentOnnxExporter
     }
 
     /// <summary>
-    /// Adds the layers (feature standardisation folded into the first) and returns the logits, [batch, K], named
+    /// Adds the body (if any), then the layers (feature standardisation folded into the first) and returns the logits, [batch, K], named
     /// <paramref name="outputName"/>, with the guard [batch, 1]: <c>Σ 0·h</c> over the first layer's pre-activations h, which is 0,
     /// or NaN when any feature is NaN or ±∞ (such a feature makes every h non-finite: NaN·w, ±∞·w and 0·∞ are not finite),
     /// computed as one <c>MatMul</c> of h with a zero column.
@@ -178,7 +178,7 @@ public static class StudentOnnxExporter
     /// </summary>
     private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string outputName)
     {
-        string x = inputName, guard = "";
+        string x = network.Body?.EmitOnnx(g, inputName) ?? inputName, guard = "";
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
         if (mean is not null)
             x = g.AddNode("Sub", [x, g.AddInitializer("feature_mean", mean, 1, network.InputSize)], "centred");
@@ -199,6 +199,7 @@ public static class StudentOnnxExporter
     private static void AddMetadata(OnnxGraphBuilder g, StudentNetwork network, IReadOnlyList<string>? classNames)
     {
         g.AddMetadata("architecture", network.ToString());
+        if (network.Body is { } body) g.AddMetadata("body", body.Describe());
         g.AddMetadata("activation", network.Activation.ToString());
         g.AddMetadata("task", network.Task.ToString());
         if (network.OutputsThroughSigmoid) g.AddMetadata("outputs_through_sigmoid", "true");

@@ -36,11 +36,16 @@ public sealed class StudentNetwork
     /// <param name="featureScale">Per-feature factor applied after the mean, or null for none.</param>
     /// <param name="task">What the outputs mean (default multiclass: one logit per class).</param>
     /// <param name="outputsThroughSigmoid">Regression only: the prediction is the sigmoid of the output layer (a loss whose targets lie in [0, 1]).</param>
+    /// <param name="body">What turns the raw input into the first layer's inputs (a CNN, a text encoder, …); null for a plain MLP.</param>
     public StudentNetwork(int inputSize, IReadOnlyList<DenseLayer> layers, StudentActivation activation, float[]? featureMean, float[]? featureScale,
-        DistillationTask task = DistillationTask.MulticlassClassification, bool outputsThroughSigmoid = false)
+        DistillationTask task = DistillationTask.MulticlassClassification, bool outputsThroughSigmoid = false, StudentBody? body = null)
     {
         if (layers.Count == 0) throw new ArgumentException("A student needs at least its output layer.", nameof(layers));
-        int width = inputSize;
+        if (body is not null && body.InputSize != inputSize)
+            throw new ArgumentException($"The body ({body.Describe()}) reads {body.InputSize} values per row, but the network's input size is {inputSize}.", nameof(inputSize));
+        if (body is not null && featureMean is not null)
+            throw new ArgumentException($"A student with a body ({body.Describe()}) has no feature standardisation of its own: the body normalises its input.", nameof(featureMean));
+        int width = body?.OutputWidth ?? inputSize;
         foreach (var l in layers)
         {
             if (l.Inputs != width || l.Weights.Length != l.Inputs * l.Outputs || l.Bias.Length != l.Outputs)
@@ -57,13 +62,17 @@ public sealed class StudentNetwork
         Layers = layers;
         Task = task;
         OutputsThroughSigmoid = outputsThroughSigmoid;
+        Body = body;
         Activation = activation;
         FeatureMean = featureMean;
         FeatureScale = featureScale;
     }
 
-    /// <summary>Number of input features.</summary>
+    /// <summary>Number of input values per row (features; with a <see cref="Body"/>, its raw input: pixels, token positions).</summary>
     public int InputSize { get; }
+
+    /// <summary>What turns the raw input into the first dense layer's inputs (a CNN, a text encoder, …); null for a plain MLP.</summary>
+    public StudentBody? Body { get; }
 
     /// <summary>Hidden layers then the output layer.</summary>
     public IReadOnlyList<DenseLayer> Layers { get; }
@@ -86,12 +95,14 @@ public sealed class StudentNetwork
     /// <summary>Width of the output layer: the classes (multiclass), 1 (binary, ranking) or the outputs (regression).</summary>
     public int NumClasses => Layers[^1].Outputs;
 
-    /// <summary>Trainable parameters (weights and biases).</summary>
-    public long ParameterCount => Layers.Sum(l => (long)l.Weights.Length + l.Bias.Length);
+    /// <summary>Trainable parameters (weights and biases, the body's included).</summary>
+    public long ParameterCount => Layers.Sum(l => (long)l.Weights.Length + l.Bias.Length) + (Body?.ParameterCount ?? 0);
 
     /// <summary>Hidden widths, e.g. [128] for a 784-128-10 network.</summary>
     public IReadOnlyList<int> HiddenLayers => Layers.Take(Layers.Count - 1).Select(l => l.Outputs).ToArray();
 
-    /// <summary>"784-128-10" style description.</summary>
-    public override string ToString() => string.Join("-", new[] { InputSize }.Concat(Layers.Select(l => l.Outputs)));
+    /// <summary>"784-128-10" style description; with a body, the body's description then the dense widths ("cnn 1×28×28 [16c3-p2]-128-10").</summary>
+    public override string ToString() => Body is null
+        ? string.Join("-", new[] { InputSize }.Concat(Layers.Select(l => l.Outputs)))
+        : string.Join("-", new[] { Body.Describe() }.Concat(Layers.Select(l => l.Outputs.ToString(System.Globalization.CultureInfo.InvariantCulture))));
 }

@@ -73,6 +73,14 @@ public sealed class StudentOptions
     /// <summary>Weights of <see cref="TeacherColumnNames"/>, one per column, non-negative, normalised to sum to one; <c>null</c> (default) weighs them equally.</summary>
     public double[]? TeacherWeights { get; set; }
 
+    /// <summary>
+    /// The student's body, which turns the feature column into the features the hidden layers read: a CNN over an image,
+    /// a text encoder over token ids, or your own TorchSharp module — see the factories of <see cref="StudentArchitecture"/>
+    /// and docs/students.md. <c>null</c> (default): a plain MLP over the float feature vector (standardised by
+    /// <see cref="StandardizeFeatures"/>). Every body trains in the same loop with the same losses.
+    /// </summary>
+    public StudentArchitecture? Architecture { get; set; }
+
     /// <summary>Hidden layer widths (default [128]); empty gives a linear (softmax-regression) student.</summary>
     public int[] HiddenLayers { get; set; } = [128];
 

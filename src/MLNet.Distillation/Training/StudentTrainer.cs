@@ -139,7 +139,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             layers[^1] = last with { Weights = w, Bias = b };
         }
         return new StudentNetwork(network.InputSize, layers, network.Activation, network.FeatureMean, network.FeatureScale, set.Task,
-            set.Task == DistillationTask.Regression && loss.PredictsThroughSigmoid);
+            set.Task == DistillationTask.Regression && loss.PredictsThroughSigmoid, network.Body);
     }
 
     /// <summary>The loss of a student with a teacher column and no <see cref="StudentOptions.Loss"/>: see docs/results.md for the study that chose it.</summary>
@@ -176,7 +176,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         loss.To(TorchSharp.torch.CPU);
         void Log(string message) => env.Info("Student", message);
         void Warn(string message) => env.Warn("Student", message);
-        Log($"Training a {string.Join("-", new[] { train.FeatureCount }.Concat(o.HiddenLayers).Append(train.ClassCount))} student on {train.Rows} rows" +
+        Log($"Training a {string.Join("-", new[] { o.Architecture?.Describe() ?? train.FeatureCount.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(o.HiddenLayers.Append(train.ClassCount).Select(w => w.ToString(System.Globalization.CultureInfo.InvariantCulture))))} student on {train.Rows} rows" +
             (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}" +
             (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") +
             (o.SelfDistillation is { } sd ? $", self-distillation: {sd.Describe()}" : "") + $", seed {seed}.");

@@ -52,14 +52,27 @@ internal sealed class TrainingLoop
         ? optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay)
         : optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay);
 
+    /// <summary>
+    /// A freshly initialised student: the body of <see cref="StudentOptions.Architecture"/> (which normalises its own input)
+    /// under the hidden layers and head, or a plain MLP over the features, standardised when <see cref="StudentOptions.StandardizeFeatures"/>.
+    /// </summary>
+    private MlpStudent CreateStudent(TrainingSet train, float[] mean, float[] std, float[] scale)
+    {
+        if (_o.Architecture is { } architecture)
+        {
+            var body = architecture.Create(new BodyContext(train.FeatureCount, 0, mean, std));
+            return new MlpStudent(body.OutputWidth, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null, body);
+        }
+        return _o.StandardizeFeatures
+            ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
+            : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
+    }
+
     /// <summary>The most epochs <see cref="StudentOptions.MinimumSteps"/> may raise a run to.</summary>
     public const int MaximumEpochs = 1000;
 
     public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
     {
-        long workPerStep = TorchThreads.WorkPerStep(train.FeatureCount, _o.HiddenLayers, train.ClassCount, Math.Min(_o.BatchSize, train.Rows));
-        using var threads = TorchThreads.Apply(_o.NumberOfThreads, workPerStep);
-        _log($"Using {threads.Describe(workPerStep)}.");
         var (mean, std) = FeatureStatistics(train);
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
         MlpStudent created;
@@ -69,14 +82,17 @@ internal sealed class TrainingLoop
         lock (SeedLock)
         {
             torch.manual_seed(seed);
-            created = _o.StandardizeFeatures
-                ? new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, mean, scale)
-                : new MlpStudent(train.FeatureCount, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null);
+            created = CreateStudent(train, mean, std, scale);
             // The loss sizes its own parts (e.g. projections onto a teacher embedding) under the same seed.
             _loss.Bind(new LossBinding(train.Task, train.ClassCount, created.LayerWidths, created.PenultimateWidth, train.ExtraWidths, seed));
             randomTeacher = RandomTeacherPhase.For(_o, created);   // after the student: it starts as a scratch fit's does
         }
         using var model = created;
+        int rowsPerStep = Math.Min(_o.BatchSize, train.Rows);
+        long workPerStep = TorchThreads.WorkPerStep(created.DenseInputWidth, _o.HiddenLayers, train.ClassCount, rowsPerStep)
+            + (created.Body?.MultiplyAddsPerRow ?? 0) * rowsPerStep;
+        using var threads = TorchThreads.Apply(_o.NumberOfThreads, workPerStep);
+        _log($"Using {threads.Describe(workPerStep)}.");
         using var phase = randomTeacher;
         using var meanTeacher = MeanTeacher.For(_o, model, std, seed);
         var kept = meanTeacher?.Kept(model) ?? model;   // the network validated and returned

@@ -1,0 +1,28 @@
+namespace MLNet.Distillation.Students;
+
+/// <summary>
+/// The body of a student: what turns its raw input (an image's pixels, a sentence's token ids, …) into the feature vector
+/// that the student's hidden layers (<see cref="Training.StudentOptions.HiddenLayers"/>) and task head read. Set
+/// <see cref="Training.StudentOptions.Architecture"/> to one of the factories of this class; <c>null</c> (the default) is
+/// the plain MLP over the float feature vector. Whatever the body, the student trains in the same loop with the same
+/// losses, exports to ONNX and saves as stock ML.NET parts.
+/// </summary>
+public abstract class StudentArchitecture
+{
+    /// <summary>Only this library defines architectures; bring your own TorchSharp module through its custom-body factory.</summary>
+    internal StudentArchitecture()
+    {
+    }
+
+    /// <summary>A short description, e.g. <c>cnn 1×28×28 [16c3-p2, 32c3-p2]</c>.</summary>
+    public abstract string Describe();
+
+    /// <summary>How the student reads its feature column.</summary>
+    internal virtual StudentInput Input => StudentInput.FloatVector;
+
+    /// <summary>Creates the body's TorchSharp module, freshly initialised (under the fit's seed, which the loop has set).</summary>
+    internal abstract StudentBodyModule Create(BodyContext context);
+
+    /// <inheritdoc />
+    public override string ToString() => Describe();
+}
