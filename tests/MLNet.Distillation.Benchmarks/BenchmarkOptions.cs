@@ -23,6 +23,8 @@ internal sealed class BenchmarkOptions
     public string[] Conditions { get; private set; } = ["idle", "loaded"];
     public int Epochs { get; private set; } = 30;
     public int[] Hidden { get; private set; } = [64];
+    /// <summary>Whether --hidden was given (the speed mode's default student is the library's default, 128 wide).</summary>
+    public bool HiddenGiven { get; private set; }
     public int StudentBatch { get; private set; } = 128;
     /// <summary>Child side of <see cref="StudentThreads"/>: one fit with this setting, reading this soft-label cache.</summary>
     public string? StudentFit { get; private set; }
@@ -36,6 +38,16 @@ internal sealed class BenchmarkOptions
     public int? MemoryFit { get; private set; }
     /// <summary>Child side of <see cref="Memory"/>: print RSS twice a second and the trainer's log lines to stderr.</summary>
     public bool MemoryTrace { get; private set; }
+
+    /// <summary>Mode: student epoch time of the library against the same student in PyTorch (tools/bench_pytorch_students.py).</summary>
+    public bool StudentSpeed { get; private set; }
+    public string[] SpeedKinds { get; private set; } = StudentSpeedBenchmark.KindNames.ToArray();
+    public int SpeedEpochs { get; private set; } = 3;
+    public string Python { get; private set; } = "/usr/bin/python3";
+    public string? PytorchScript { get; private set; }
+    /// <summary>Child side of <see cref="StudentSpeed"/>: one library fit of this student kind over the .npy files in <see cref="SpeedData"/>.</summary>
+    public string? SpeedFit { get; private set; }
+    public string? SpeedData { get; private set; }
 
     public static BenchmarkOptions? Parse(string[] args)
     {
@@ -59,7 +71,14 @@ internal sealed class BenchmarkOptions
                 case "--settings": o.ThreadSettings = Next().Split(',').Select(t => t.Trim()).ToArray(); break;
                 case "--conditions": o.Conditions = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
                 case "--epochs": o.Epochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--hidden": o.Hidden = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--hidden": o.Hidden = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); o.HiddenGiven = true; break;
+                case "--student-speed": o.StudentSpeed = true; break;
+                case "--students": o.SpeedKinds = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
+                case "--speed-epochs": o.SpeedEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--python": o.Python = Next(); break;
+                case "--pytorch-script": o.PytorchScript = Next(); break;
+                case "--speed-fit": o.SpeedFit = Next(); break;
+                case "--speed-data": o.SpeedData = Next(); break;
                 case "--student-batch": o.StudentBatch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--student-fit": o.StudentFit = Next(); break;
                 case "--soft-labels": o.SoftLabels = Next(); break;
@@ -110,6 +129,17 @@ internal sealed class BenchmarkOptions
                             --memory-count LIST known and/or unknown: whether the data view knows its row count (default both)
                             --memory-epochs N   epochs per fit (default 2); --hidden and --student-batch as above
                             (one fit in this process, RSS over time on stderr: --memory-fit N --memory-count known --memory-trace)
+                          --student-speed       instead of the comparison: student epoch time, the library's fit from an IDataView
+                                                against the same student in PyTorch (tools/bench_pytorch_students.py) on the same
+                                                rows (written once as .npy), same batch, Adam, Hinton loss, float32 and threads;
+                                                --repeats N pairs per student, alternating which goes first (use 3)
+                            --students LIST     student kinds (default: all the benchmark knows: mlp)
+                            --rows N            training rows (default 60000: Fashion-MNIST's training set)
+                            --speed-epochs N    timed epochs per fit after one warm-up epoch (default 3)
+                            --threads N         threads of both (default: one per core)
+                            --student-batch N, --hidden a,b   batch (default 128) and MLP hidden layers (default 128)
+                            --python PATH       the Python with Debian's torch (default /usr/bin/python3)
+                            --pytorch-script P  the PyTorch side (default: tools/bench_pytorch_students.py of this repository)
                         """);
                     return null;
                 default: throw new ArgumentException($"Unknown option '{args[i]}' (see --help).");
@@ -118,6 +148,7 @@ internal sealed class BenchmarkOptions
         if (o.Conditions.Any(c => c is not ("idle" or "loaded"))) throw new ArgumentException("--conditions takes idle and/or loaded.");
         if (o.MemoryRows.Any(r => r < 2_000) || o.MemoryEpochs < 1 || o.MemoryCounts.Any(c => c is not ("known" or "unknown")))
             throw new ArgumentException("--memory-rows must be at least 2000, --memory-epochs positive, --memory-count known and/or unknown.");
+        if (o.SpeedEpochs < 1) throw new ArgumentException("--speed-epochs must be positive.");
         if (o.Epochs < 1 || o.StudentBatch < 1 || o.Hidden.Any(h => h < 1)) throw new ArgumentException("--epochs, --hidden and --student-batch must be positive.");
         foreach (var setting in o.ThreadSettings)
         {
