@@ -173,12 +173,17 @@ public static class StudentOnnxExporter
     /// or NaN when any feature is NaN or ±∞ (such a feature makes every h non-finite: NaN·w, ±∞·w and 0·∞ are not finite),
     /// computed as one <c>MatMul</c> of h with a zero column.
     /// The guard is added to every logit, so such a row has NaN logits even where a ReLU or a saturating tanh would have
-    /// turned its first layer back into finite numbers — and so never a confident class. The constants are <c>Constant</c>
+    /// turned its first layer back into finite numbers — and so never a confident class. With a body (a CNN's max pools and
+    /// ReLUs turn a NaN pixel into finite features in ONNX Runtime) the guard is <c>Σ 0·x</c> over the raw input instead. The constants are <c>Constant</c>
     /// nodes, not initializers, so that the graph's parameter count stays the network's.
     /// </summary>
     private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string outputName)
     {
         string x = network.Body?.EmitOnnx(g, inputName) ?? inputName, guard = "";
+        // A body can swallow a NaN before the first dense layer (ONNX Runtime's MaxPool and Relu turn NaN into a finite
+        // value), so with a body the guard reads the raw input instead: Σ 0·x over the row's values.
+        if (network.Body is not null)
+            guard = g.AddNode("MatMul", [inputName, g.AddConstant("input_zero_column", new float[network.InputSize], network.InputSize, 1)], "not_finite_guard");
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
         if (mean is not null)
             x = g.AddNode("Sub", [x, g.AddInitializer("feature_mean", mean, 1, network.InputSize)], "centred");
@@ -189,7 +194,7 @@ public static class StudentOnnxExporter
             var w = g.AddInitializer($"layer{i}.weight", i == 0 ? firstWeights : l.Weights, l.Outputs, l.Inputs);
             var b = g.AddInitializer($"layer{i}.bias", i == 0 ? firstBias : l.Bias, l.Outputs);
             x = g.AddNode("Gemm", [x, w, b], last ? "raw_logits" : $"layer{i}.linear", ("transB", 1L));
-            if (i == 0)
+            if (i == 0 && guard.Length == 0)
                 guard = g.AddNode("MatMul", [x, g.AddConstant("zero_column", new float[l.Outputs], l.Outputs, 1)], "not_finite_guard");
             if (!last) x = Activation(g, network.Activation, x, $"layer{i}.act");
         }

@@ -5,4 +5,5 @@ namespace MLNet.Distillation.Students;
 /// <param name="VocabularySize">Token inputs: the number of distinct ids including the padding id 0; 0 for float inputs.</param>
 /// <param name="FeatureMean">Per-value mean of the feature column over the training rows.</param>
 /// <param name="FeatureStd">Per-value (population) standard deviation of the feature column over the training rows.</param>
-internal sealed record BodyContext(int InputWidth, int VocabularySize, float[] FeatureMean, float[] FeatureStd);
+/// <param name="FeatureColumnName">Name of the feature column, for messages.</param>
+internal sealed record BodyContext(int InputWidth, int VocabularySize, float[] FeatureMean, float[] FeatureStd, string FeatureColumnName = "Features");

@@ -23,6 +23,16 @@ public abstract class StudentArchitecture
     /// <summary>Creates the body's TorchSharp module, freshly initialised (under the fit's seed, which the loop has set).</summary>
     internal abstract StudentBodyModule Create(BodyContext context);
 
+    /// <summary>
+    /// A CNN over an image given as a float vector (channel-major then row-major, e.g. the 784 pixels of a 28×28 grey
+    /// image): input normalisation, convolution blocks (convolution, batch normalisation, ReLU, max pool), a flatten or
+    /// global average pool, then the student's hidden layers and head. Batch normalisation is folded into the
+    /// convolutions for export (docs/students.md).
+    /// </summary>
+    /// <param name="options">The image shape (required) and the blocks.</param>
+    /// <exception cref="ArgumentException">An option is out of range, or the blocks leave no pixel of the image.</exception>
+    public static StudentArchitecture Cnn(CnnOptions options) => new CnnArchitecture(options);
+
     /// <inheritdoc />
     public override string ToString() => Describe();
 }

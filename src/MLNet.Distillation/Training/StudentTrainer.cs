@@ -299,7 +299,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.HiddenLayers is null || o.HiddenLayers.Any(h => h < 1)) throw new ArgumentException("StudentOptions.HiddenLayers must list positive widths (e.g. [256, 128]); use an empty array for a linear student.", nameof(o.HiddenLayers));
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
         if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
-        o.TransferSet?.Validate();
+        o.TransferSet?.Validate(CnnArchitecture.ImageShapeOf(o.Architecture));
         o.SelfDistillation?.Validate(o, task);
         if (o.TeacherColumnNames is { } several)
         {

@@ -60,7 +60,7 @@ internal sealed class TrainingLoop
     {
         if (_o.Architecture is { } architecture)
         {
-            var body = architecture.Create(new BodyContext(train.FeatureCount, 0, mean, std));
+            var body = architecture.Create(new BodyContext(train.FeatureCount, 0, mean, std, _o.FeatureColumnName));
             return new MlpStudent(body.OutputWidth, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null, body);
         }
         return _o.StandardizeFeatures
@@ -98,7 +98,7 @@ internal sealed class TrainingLoop
         var kept = meanTeacher?.Kept(model) ?? model;   // the network validated and returned
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
         using var optimizer = CreateOptimizer(_o, parameters);
-        using var transfer = _o.TransferSet is { Augmentations: not TransferAugmentation.Adversarial } ts ? new TransferSetSource(ts, train, std, seed) : null;
+        using var transfer = _o.TransferSet is { Augmentations: not TransferAugmentation.Adversarial } ts ? new TransferSetSource(ts, train, std, seed, CnnArchitecture.ImageShapeOf(_o.Architecture)) : null;
         using var adversarial = AdversarialTransferSource.Create(_o.TransferSet, train, seed);
 
         var rng = new Random(seed);

@@ -7,14 +7,20 @@ internal sealed class TransferSetGenerator
     private readonly float[] _featureStd;
     private readonly Random _rng;
     private readonly TransferAugmentation[] _kinds;
+    private readonly int[]? _imageShape;
 
-    public TransferSetGenerator(TransferSetOptions options, float[] featureStd, int seed)
+    /// <param name="options">The generators and their settings.</param>
+    /// <param name="featureStd">Per-feature standard deviation of the training rows.</param>
+    /// <param name="seed">Seed of the generator.</param>
+    /// <param name="studentImageShape">The CNN student's [channels, height, width], used when <see cref="TransferSetOptions.ImageShape"/> is null.</param>
+    public TransferSetGenerator(TransferSetOptions options, float[] featureStd, int seed, int[]? studentImageShape = null)
     {
         _o = options;
+        _imageShape = options.ImageShape ?? studentImageShape;
         _featureStd = featureStd;
         _rng = new Random(seed);
         _kinds = Enum.GetValues<TransferAugmentation>().Where(k => k != TransferAugmentation.None && options.Augmentations.HasFlag(k)).ToArray();
-        if (options.ImageShape is { } shape && shape.Aggregate(1, (a, b) => a * b) != featureStd.Length)
+        if (_imageShape is { } shape && shape.Aggregate(1, (a, b) => a * b) != featureStd.Length)
             throw new ArgumentException($"TransferSetOptions.ImageShape [{string.Join(", ", shape)}] holds {shape.Aggregate(1, (a, b) => a * b)} values, but the feature vector has {featureStd.Length}.");
     }
 
@@ -59,7 +65,7 @@ internal sealed class TransferSetGenerator
 
     private void CutMix(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
     {
-        var (c, h, w) = (_o.ImageShape![0], _o.ImageShape[1], _o.ImageShape[2]);
+        var (c, h, w) = (_imageShape![0], _imageShape[1], _imageShape[2]);
         a.CopyTo(dst);
         double cut = Math.Sqrt(1 - Beta(_o.MixupAlpha));
         int ch = (int)(h * cut), cw = (int)(w * cut);
@@ -75,7 +81,7 @@ internal sealed class TransferSetGenerator
 
     private void ShiftFlip(ReadOnlySpan<float> a, Span<float> dst)
     {
-        var (c, h, w) = (_o.ImageShape![0], _o.ImageShape[1], _o.ImageShape[2]);
+        var (c, h, w) = (_imageShape![0], _imageShape[1], _imageShape[2]);
         int dy = _rng.Next(-_o.MaxShift, _o.MaxShift + 1), dx = _rng.Next(-_o.MaxShift, _o.MaxShift + 1);
         bool flip = _o.HorizontalFlip && _rng.Next(2) == 0;
         dst.Clear();

@@ -55,7 +55,7 @@ public sealed class TransferSetOptions
     /// <summary>Mixup/CutMix Beta(α, α) parameter (default 0.4).</summary>
     public double MixupAlpha { get; set; } = 0.4;
 
-    /// <summary>Image layout of the feature vector as [channels, height, width] (e.g. [1, 28, 28]) for CutMix and ShiftFlip.</summary>
+    /// <summary>Image layout of the feature vector as [channels, height, width] (e.g. [1, 28, 28]) for CutMix and ShiftFlip; null (default) takes a CNN student's image shape.</summary>
     public int[]? ImageShape { get; set; }
 
     /// <summary>Largest shift in pixels for ShiftFlip (default 2).</summary>
@@ -79,7 +79,8 @@ public sealed class TransferSetOptions
     /// <summary>ONNX Runtime intra-op threads of the online teacher (default: ONNX Runtime's choice).</summary>
     public int? TeacherThreads { get; set; }
 
-    internal void Validate()
+    /// <summary>Checks the options; <paramref name="studentImageShape"/> is the CNN student's [channels, height, width], if the student is one.</summary>
+    internal void Validate(int[]? studentImageShape = null)
     {
         if (string.IsNullOrWhiteSpace(TeacherModelPath))
             throw new ArgumentException("TransferSetOptions.TeacherModelPath is required: the teacher that labels the synthetic rows.");
@@ -95,8 +96,10 @@ public sealed class TransferSetOptions
             Attack.Validate("TransferSetOptions.Attack");
         }
         if (!(RowsPerRealRow > 0)) throw new ArgumentOutOfRangeException(nameof(RowsPerRealRow), RowsPerRealRow, "TransferSetOptions.RowsPerRealRow must be positive.");
-        if ((Augmentations & (TransferAugmentation.CutMix | TransferAugmentation.ShiftFlip)) != 0 && ImageShape is not { Length: 3 })
-            throw new ArgumentException("CutMix and ShiftFlip need TransferSetOptions.ImageShape = [channels, height, width] (e.g. [1, 28, 28]).");
+        if ((Augmentations & (TransferAugmentation.CutMix | TransferAugmentation.ShiftFlip)) != 0 && (ImageShape ?? studentImageShape) is not { Length: 3 })
+            throw new ArgumentException("CutMix and ShiftFlip need TransferSetOptions.ImageShape = [channels, height, width] (e.g. [1, 28, 28]), or a CNN student, whose image shape they then use.");
+        if (ImageShape is { } shape && studentImageShape is { } cnn && !shape.SequenceEqual(cnn))
+            throw new ArgumentException($"TransferSetOptions.ImageShape [{string.Join(", ", shape)}] differs from the CNN student's image shape [{string.Join(", ", cnn)}] (CnnOptions Channels, Height, Width); leave ImageShape null to use the student's.");
         if (NoiseStd < 0 || FeatureDropout is < 0 or >= 1 || !(MixupAlpha > 0) || MaxShift < 0 || MungeSwapProbability is < 0 or > 1 || !(MungeLocalVariance > 0))
             throw new ArgumentException("TransferSetOptions: NoiseStd ≥ 0, FeatureDropout in [0, 1), MixupAlpha > 0, MaxShift ≥ 0, MungeSwapProbability in [0, 1] and MungeLocalVariance > 0 are required.");
     }

@@ -23,11 +23,11 @@ internal sealed class TransferSetSource : IDisposable
     private int _pendingStep = -1;
     private long _teacherTicks;
 
-    public TransferSetSource(TransferSetOptions options, TrainingSet train, float[] featureStd, int seed)
+    public TransferSetSource(TransferSetOptions options, TrainingSet train, float[] featureStd, int seed, int[]? studentImageShape = null)
     {
         _o = options;
         _train = train;
-        _generator = new TransferSetGenerator(options, featureStd, unchecked(seed * 31 + 17));
+        _generator = new TransferSetGenerator(options, featureStd, unchecked(seed * 31 + 17), studentImageShape);
         _teacher = new OnlineTeacher(options.TeacherModelPath, options.TeacherOutputName, train.FeatureCount, train.ClassCount, options.TeacherThreads);
     }
 
