@@ -172,7 +172,9 @@ public sealed class DistillationReport
         var studentSummary = new ModelSummary
         {
             Role = "Student",
-            Description = $"{student.Network} MLP ({student.Network.Activation.ToString().ToLowerInvariant()}), loss {student.LossName}",
+            Description = student.Network.Body is null
+                ? $"{student.Network} MLP ({student.Network.Activation.ToString().ToLowerInvariant()}), loss {student.LossName}"
+                : $"{student.Network} ({student.Network.Activation.ToString().ToLowerInvariant()} dense layers), loss {student.LossName}",
             ParameterCount = OnnxParameterCounter.Count(studentOnnx),
             FileBytes = studentOnnx.LongLength,
         };
