@@ -42,7 +42,7 @@ internal sealed class CacheSourceView : IDataView
 
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => _view.Input.GetRowCount();
+    public long? GetRowCount() => _view.Parent.Cache!.RowsFor(_view.Input.GetRowCount());
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {

@@ -42,6 +42,11 @@ internal sealed class DistillDataView : IDataView
             return new PassThroughCursor(Input.GetRowCursor(upstreamNeeded.Select(i => Input.Schema[i]), rand), Schema, needed);
 
         foreach (var b in Inputs) upstreamNeeded.Add(Input.Schema[b.ColumnName].Index);
+        if (Parent.Cache is { Shard: { } shard } shardCache)
+            throw new InvalidOperationException($"This Distill step labels only shard {shard} of the rows into soft-label cache '{shardCache.Path}' " +
+                "(DistillOptions.Shard), so it cannot serve the teacher columns of every row. Write the shard with DistillTransformer.WriteCache, " +
+                "merge the shards' caches with mlContext.Data.MergeSoftLabelShards, and read the merged file through a Distill step without " +
+                "DistillOptions.Shard whose CachePath is that file (docs/scale.md).");
         if (Parent.Cache is { } cache)
         {
             var cached = cache.Open(this);
@@ -61,10 +66,14 @@ internal sealed class DistillDataView : IDataView
         return new BatchedTeacherCursor(upstream, Schema, Parent, Inputs, Outputs, activeOutputs, passThrough, needed);
     }
 
-    /// <summary>A teacher pass over every row that reads only the teacher inputs and produces every output (to fill a cache).</summary>
+    /// <summary>
+    /// A teacher pass over every row — or every row of the cache's <see cref="TeacherShard"/> — that reads only the teacher
+    /// inputs and produces every output (to fill a cache).
+    /// </summary>
     public BatchedTeacherCursor OpenTeacherPass()
     {
         var upstream = Input.GetRowCursor(Inputs.Select(b => Input.Schema[b.ColumnName]).DistinctBy(c => c.Index));
+        if (Parent.Cache?.Shard is { } shard) upstream = new ShardCursor(upstream, shard);
         var outputIndices = Outputs.Select((_, j) => Input.Schema.Count + j).ToHashSet();
         return new BatchedTeacherCursor(upstream, Schema, Parent, Inputs, Outputs, Outputs.Select(_ => true).ToArray(), [], outputIndices);
     }

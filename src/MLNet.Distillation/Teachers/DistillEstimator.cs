@@ -27,6 +27,9 @@ public sealed class DistillEstimator : IEstimator<DistillTransformer>
             throw new ArgumentOutOfRangeException(nameof(options), k, "DistillOptions.CacheTopK must be at least 1 (or null to keep every class).");
         if (options.CachePath is null && (options.CacheTopK is not null || options.CachePrecision != SoftLabelPrecision.Float32))
             throw new ArgumentException("DistillOptions.CacheTopK and CachePrecision apply to the soft-label cache; set DistillOptions.CachePath too.", nameof(options));
+        if (options.Shard is { } shard && options.CachePath is null)
+            throw new ArgumentException($"DistillOptions.Shard is {shard}: a sharded teacher pass writes its rows to a soft-label cache; set DistillOptions.CachePath " +
+                "to one file per shard (e.g. labels.shard0.idv), then merge the shards with mlContext.Data.MergeSoftLabelShards.", nameof(options));
         _env = env;
         _options = options.Clone();
         if (_options.CachePath is { } cache) _options.CachePath = Path.GetFullPath(cache);

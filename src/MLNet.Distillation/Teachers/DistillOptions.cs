@@ -101,6 +101,17 @@ public sealed class DistillOptions
     public int? CacheTopK { get; set; }
 
     /// <summary>
+    /// Label only one shard of the rows into the cache, so that several processes or machines share the teacher pass:
+    /// shard <c>i</c> of <c>n</c> holds the rows whose 0-based row number mod <c>n</c> is <c>i</c> (<see cref="TeacherShard"/>;
+    /// deterministic by row, whatever the threads). Needs <see cref="CachePath"/>, one file per shard. A sharded transform
+    /// writes its cache (<see cref="DistillTransformer.WriteCache"/>, or the first read of a teacher column) and cannot serve
+    /// teacher columns itself; merge the shards' caches with <c>mlContext.Data.MergeSoftLabelShards</c> and read the merged
+    /// file through an unsharded <c>Distill</c> step whose <see cref="CachePath"/> is that file (docs/scale.md).
+    /// <c>null</c> (default): every row.
+    /// </summary>
+    public TeacherShard? Shard { get; set; }
+
+    /// <summary>
     /// Cancels a teacher pass: checked before each batch is scored and, while a soft-label cache is written, for every
     /// row. A cancelled pass throws <see cref="OperationCanceledException"/> to the reader and leaves no cache file (the
     /// file is written atomically: a cancelled write is discarded). A student fit's
@@ -139,6 +150,7 @@ public sealed class DistillOptions
         CachePath = CachePath,
         CachePrecision = CachePrecision,
         CacheTopK = CacheTopK,
+        Shard = Shard,
         CancellationToken = CancellationToken,
         Progress = Progress,
         ProgressInterval = ProgressInterval,

@@ -38,7 +38,7 @@ public sealed class DistillTransformer : ITransformer, IDisposable
         TeacherKinds = OutputMap.Select((o, i) => TeacherBinder.DetectKind(model, options, o.OutputName, i == 0)).ToArray();
         OutputKinds = TeacherKinds.Select((k, i) => i == 0 && options.CacheTopK is not null ? TeacherOutputKind.Probabilities : k).ToArray();
         if (options.CachePath is { } cachePath)
-            Cache = new SoftLabelCache(cachePath, options.CachePrecision, options.CacheTopK, env);
+            Cache = new SoftLabelCache(cachePath, options.CachePrecision, options.CacheTopK, options.Shard, env);
     }
 
     /// <summary>The loaded teacher.</summary>
@@ -96,6 +96,29 @@ public sealed class DistillTransformer : ITransformer, IDisposable
     {
         var (schema, inputs, outputs) = Bind(input.Schema, input);
         return new DistillDataView(input, this, inputs, outputs, schema);
+    }
+
+    /// <summary>
+    /// Runs the teacher pass over <paramref name="input"/> now and writes the soft-label cache (<see cref="DistillOptions.CachePath"/>)
+    /// — only the rows of <see cref="DistillOptions.Shard"/> when it is set — unless the file exists already, in which case
+    /// it is checked against this teacher, these settings and the data's row count. This is what a shard process calls;
+    /// without a shard it writes the cache that the first read of a teacher column would write.
+    /// </summary>
+    /// <param name="input">The data, in the order every shard process reads it.</param>
+    /// <returns>The rows in the cache.</returns>
+    /// <exception cref="InvalidOperationException">When no <see cref="DistillOptions.CachePath"/> is set.</exception>
+    public long WriteCache(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (Cache is null)
+            throw new InvalidOperationException("DistillTransformer.WriteCache needs a soft-label cache file: set DistillOptions.CachePath.");
+        var (schema, inputs, outputs) = Bind(input.Schema, input);
+        var cached = Cache.Open(new DistillDataView(input, this, inputs, outputs, schema));
+        if (cached.GetRowCount() is long rows) return rows;
+        long count = 0;
+        using var cursor = cached.GetRowCursor([]);
+        while (cursor.MoveNext()) count++;
+        return count;
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ namespace MLNet.Distillation.Teachers;
 /// <see cref="TeacherFingerprint"/> as an annotation. Built on first use by one teacher pass, written atomically; opened
 /// and checked on every later use.
 /// </summary>
-internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, int? topK, IHostEnvironment env)
+internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, int? topK, TeacherShard? shard, IHostEnvironment env)
 {
     public const string InputHashColumn = "RowInputHash";
     public const string OutputHashColumn = "RowOutputHash";
@@ -23,6 +23,12 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
 
     public string Path => path;
 
+    /// <summary>The shard of the rows this cache holds (<see cref="DistillOptions.Shard"/>), or null for every row.</summary>
+    public TeacherShard? Shard => shard;
+
+    /// <summary>Rows this cache holds for an input of <paramref name="inputRows"/> rows (null when the input does not know).</summary>
+    public long? RowsFor(long? inputRows) => shard is null || inputRows is null ? inputRows : shard.RowsOf(inputRows.Value);
+
     /// <summary>What the error says when the cache cannot be written.</summary>
     public const string WhatToDoWhenUnwritable = "Set DistillOptions.CachePath to a file in a folder this process can write to, or to null to run the teacher without a cache.";
 
@@ -32,7 +38,7 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
     public TeacherFingerprint Fingerprint(TeacherModel model, InputBinding[] inputs, OutputBinding[] outputs)
     {
         lock (_gate) _modelHash ??= TeacherFingerprint.HashFile(model.ModelPath);
-        return TeacherFingerprint.Create(_modelHash, model.ModelBytes, inputs, outputs, CreateCodecs(outputs), precision);
+        return TeacherFingerprint.Create(_modelHash, model.ModelBytes, inputs, outputs, CreateCodecs(outputs), precision, shard);
     }
 
     /// <summary>
@@ -69,10 +75,10 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
         }
         if (fit is not null && fit.Interval < interval) interval = fit.Interval;
         var source = new CacheSourceView(view, CreateCodecs(view.Outputs), fingerprint,
-            () => new ProgressMeter(LoadingStage.TeacherPass, view.Input.GetRowCount(), Report, cancel.Token, interval));
+            () => new ProgressMeter(LoadingStage.TeacherPass, RowsFor(view.Input.GetRowCount()), Report, cancel.Token, interval));
         try
         {
-            AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source)), WhatToDoWhenUnwritable);
+            AtomicFile.Write(path, stream => BinaryDataWriter.Write(env, source, stream, RowsPerBlock(source.Schema)), WhatToDoWhenUnwritable);
         }
         catch (Exception e) when (cancel.IsCancellationRequested)
         {
@@ -80,15 +86,15 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
             throw new OperationCanceledException($"The teacher pass writing soft-label cache '{path}' was cancelled; no cache file was written.",
                 e, tokens.First(t => t.IsCancellationRequested));
         }
-        env.Info("Distill", $"Wrote soft-label cache '{path}': {source.RowsWritten} rows from teacher '{view.Parent.Model.ModelPath}', " +
+        env.Info("Distill", $"Wrote soft-label cache '{path}': {source.RowsWritten} rows{(shard is null ? "" : $" (shard {shard})")} from teacher '{view.Parent.Model.ModelPath}', " +
             $"{new FileInfo(path).Length / 1024.0:N0} KiB, in {watch.Elapsed.TotalSeconds:N1} s.");
     }
 
     /// <summary>About 4 MiB of stored values per block (between 64 and 8,192 rows), like ML.NET's own heuristic but without reading rows.</summary>
-    private static int RowsPerBlock(CacheSourceView source)
+    public static int RowsPerBlock(DataViewSchema schema)
     {
         long bytesPerRow = 16;
-        foreach (var column in source.Schema.Skip(2))
+        foreach (var column in schema.Skip(2))
         {
             var vector = (VectorDataViewType)column.Type;
             bytesPerRow += (long)vector.Size * (vector.ItemType.RawType == typeof(ushort) ? 2 : 4);
@@ -126,8 +132,9 @@ internal sealed class SoftLabelCache(string path, SoftLabelPrecision precision, 
                 throw Damaged($"its column '{view.Outputs[j].ColumnName}' is {(column is null ? "missing" : column.Value.Type.ToString())} instead of {codecs[j].StoredType}", null);
         }
         if (data.Schema.GetColumnOrNull(OutputHashColumn) is null) throw Damaged($"its column '{OutputHashColumn}' is missing", null);
-        if (view.Input.GetRowCount() is long rows && data.GetRowCount() is long cached && rows != cached)
-            throw Stale($"the data has {rows} rows, the cache {cached}");
+        if (RowsFor(view.Input.GetRowCount()) is long rows && data.GetRowCount() is long cached && rows != cached)
+            throw Stale(shard is null ? $"the data has {rows} rows, the cache {cached}"
+                : $"shard {shard} of the data's {view.Input.GetRowCount()} rows has {rows} rows, the cache {cached}");
         return data;
     }
 

@@ -17,7 +17,11 @@ internal sealed class TeacherFingerprint
 
     public IReadOnlyList<KeyValuePair<string, string>> Entries { get; }
 
-    public static TeacherFingerprint Create(string modelHash, long modelBytes, InputBinding[] inputs, OutputBinding[] outputs, SoftLabelCodec[] codecs, SoftLabelPrecision precision)
+    /// <summary>The entry that a shard's cache has and a whole (or merged) cache does not.</summary>
+    public const string ShardKey = "shard";
+
+    public static TeacherFingerprint Create(string modelHash, long modelBytes, InputBinding[] inputs, OutputBinding[] outputs, SoftLabelCodec[] codecs,
+        SoftLabelPrecision precision, TeacherShard? shard = null)
     {
         var e = new List<KeyValuePair<string, string>>
         {
@@ -29,6 +33,7 @@ internal sealed class TeacherFingerprint
         for (int j = 0; j < outputs.Length; j++)
             e.Add(new($"output '{outputs[j].OutputName}'", $"column '{outputs[j].ColumnName}', {outputs[j].RowSize} {codecs[j].TeacherKind} per row, " +
                 $"stored as {precision}{(codecs[j].TopK is int k ? $", top {k}" : "")}"));
+        if (shard is not null) e.Add(new(ShardKey, ShardText(shard)));
         return new TeacherFingerprint(e);
     }
 
@@ -39,6 +44,23 @@ internal sealed class TeacherFingerprint
         using var stream = File.OpenRead(path);
         hash.Append(stream);
         return Convert.ToHexStringLower(hash.GetCurrentHash());
+    }
+
+    private static string ShardText(TeacherShard shard) => $"{shard} (rows whose number mod {shard.Count} is {shard.Index})";
+
+    /// <summary>
+    /// The shard this fingerprint's cache holds (null for a whole cache) and the fingerprint of the whole cache the shards
+    /// merge into: the same entries without the shard's.
+    /// </summary>
+    public (TeacherShard? Shard, TeacherFingerprint Whole) SplitShard()
+    {
+        var entry = Entries.FirstOrDefault(e => e.Key == ShardKey);
+        if (entry.Key is null) return (null, this);
+        var text = entry.Value;
+        int space = text.IndexOf(' ');
+        var shard = TeacherShard.Parse(space < 0 ? text : text[..space]);
+        if (ShardText(shard) != text) throw new FormatException($"the shard entry '{text}' is not one this library writes");
+        return (shard, new TeacherFingerprint(Entries.Where(e => e.Key != ShardKey).ToArray()));
     }
 
     public override string ToString() => string.Join("\n", Entries.Select(e => $"{e.Key}: {e.Value}"));
