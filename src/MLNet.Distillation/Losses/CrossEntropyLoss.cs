@@ -26,9 +26,14 @@ public sealed class CrossEntropyLoss : DistillationLoss
     public override bool RequiresTeacher => false;
 
     /// <inheritdoc />
+    public override bool SupportsRowWeights => true;
+
+    /// <inheritdoc />
     public override LossTerms Compute(LossContext c)
     {
         var ce = nn.functional.cross_entropy(c.StudentLogits, c.Labels.clamp_min(0), reduction: nn.Reduction.None, label_smoothing: LabelSmoothing);
-        return new LossTerms().Add("ce", MaskedMean(ce, c.LabelMask));
+        if (c.RowWeights is null) return new LossTerms().Add("ce", MaskedMean(ce, c.LabelMask));
+        var m = c.LabelMask.to_type(ce.dtype);
+        return new LossTerms().Add("ce", (ce * m * c.RowWeightsOr1(ce)).sum() / m.sum().clamp_min(1.0));
     }
 }

@@ -85,6 +85,12 @@ public abstract partial class DistillationLoss : IDisposable
     /// </summary>
     public virtual void LearnFromHeldOut(LossContext context) { }
 
+    /// <summary>
+    /// Whether the loss multiplies each row's loss by <see cref="LossContext.RowWeights"/> when the trainer sets them (a data
+    /// strategy such as <c>DataStrategy.OutOfDomainWeighting</c>); a fit that weights rows refuses a loss that does not.
+    /// </summary>
+    public virtual bool SupportsRowWeights => false;
+
     /// <summary>Computes the loss terms for one batch.</summary>
     public abstract LossTerms Compute(LossContext context);
 
@@ -165,6 +171,9 @@ public sealed class CompositeLoss : DistillationLoss
     public override bool UsesAllTeachers => _parts.Any(p => p.UsesAllTeachers);
 
     /// <inheritdoc />
+    public override bool SupportsRowWeights => _parts.All(p => p.SupportsRowWeights);
+
+    /// <inheritdoc />
     public override bool PredictsThroughSigmoid => _parts.Any(p => p.PredictsThroughSigmoid);
 
     /// <inheritdoc />
@@ -215,6 +224,9 @@ public sealed class WeightedLoss : WrappingLoss
 
     /// <inheritdoc />
     public override string Name => $"{Weight}*{Inner.Name}";
+
+    /// <inheritdoc />
+    public override bool SupportsRowWeights => Inner.SupportsRowWeights;
 
 
     /// <inheritdoc />

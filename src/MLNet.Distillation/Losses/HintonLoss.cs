@@ -7,7 +7,7 @@ namespace MLNet.Distillation.Losses;
 /// Per row: <c>α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1−α)·CE(s, y)</c>; a row without a label takes
 /// <c>T²·KL</c> alone (the teacher is its only supervision). Terms: <c>kd</c> (mean over all rows of the weighted
 /// KD part) and <c>ce</c> (sum over labelled rows of (1−α)·CE, divided by the batch size), so that
-/// <c>kd + ce</c> is the batch mean of the per-row loss.
+/// <c>kd + ce</c> is the batch mean of the per-row loss (each row's loss times its <see cref="LossContext.RowWeights"/>).
 /// </summary>
 public sealed class HintonLoss : DistillationLoss
 {
@@ -32,6 +32,9 @@ public sealed class HintonLoss : DistillationLoss
     public override string Name => $"hinton(T={Temperature:G3},a={Alpha:G3})";
 
     /// <inheritdoc />
+    public override bool SupportsRowWeights => true;
+
+    /// <inheritdoc />
     public override LossTerms Compute(LossContext c)
     {
         double t = Temperature;
@@ -40,11 +43,12 @@ public sealed class HintonLoss : DistillationLoss
         var kl = KlPerRow(logPt, logPs) * (t * t);
         var labelled = c.LabelMask;
         var lf = labelled.to_type(kl.dtype);
-        var kdWeight = lf * Alpha + (1 - lf);
+        var w = c.RowWeightsOr1(kl);
+        var kdWeight = (lf * Alpha + (1 - lf)) * w;
         var ce = nn.functional.cross_entropy(c.StudentLogits, c.Labels.clamp_min(0), reduction: nn.Reduction.None);
         long n = c.StudentLogits.shape[0];
         return new LossTerms()
             .Add("kd", (kl * kdWeight).sum() / n)
-            .Add("ce", (ce * lf).sum() * (1 - Alpha) / n);
+            .Add("ce", (ce * lf * w).sum() * (1 - Alpha) / n);
     }
 }

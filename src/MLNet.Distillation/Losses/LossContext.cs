@@ -95,6 +95,16 @@ public sealed class LossContext
     /// </summary>
     public int TransferRows { get; init; }
 
+    /// <summary>
+    /// Loss weight of each row, float32 [B], or null (every row weighs 1). Set by a data strategy that weights rows
+    /// (<c>DataStrategy.OutOfDomainWeighting</c>); a loss that honours it (<see cref="DistillationLoss.SupportsRowWeights"/>)
+    /// multiplies each row's loss by it, and synthetic transfer rows weigh 1.
+    /// </summary>
+    public Tensor? RowWeights { get; init; }
+
+    /// <summary>Each row's weight as a float [B] tensor of <paramref name="like"/>'s type: <see cref="RowWeights"/>, or ones.</summary>
+    public Tensor RowWeightsOr1(Tensor like) => RowWeights is { } w ? w.to_type(like.dtype) : ones_like(like);
+
     /// <summary>Zero-based epoch of this step.</summary>
     public int Epoch { get; init; }
 
@@ -139,7 +149,7 @@ public sealed class LossContext
     {
         StudentLogits = studentLogits, Teacher = Teacher, TeacherKind = TeacherKind, Task = Task, Targets = Targets, GroupIds = GroupIds, Teachers = Teachers,
         TeacherWeights = TeacherWeights, Labels = Labels, Features = Features, Penultimate = Penultimate,
-        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, StudentLayers = StudentLayers, TransferRows = TransferRows, Epoch = Epoch, TotalEpochs = TotalEpochs,
+        MainHead = MainHead, Heads = Heads, TeacherExtras = TeacherExtras, StudentLayers = StudentLayers, TransferRows = TransferRows, RowWeights = RowWeights, Epoch = Epoch, TotalEpochs = TotalEpochs,
         Step = Step, Training = Training,
     };
 

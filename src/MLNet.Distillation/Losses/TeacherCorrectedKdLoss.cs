@@ -37,6 +37,9 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
     public override string Name => $"corrected-kd(T={Temperature:G3},a={Alpha:G3}{(MinimumConfidence > 0 ? $",p>={MinimumConfidence:G3}" : "")})";
 
     /// <inheritdoc />
+    public override bool SupportsRowWeights => true;
+
+    /// <inheritdoc />
     public override LossTerms Compute(LossContext c)
     {
         double t = Temperature;
@@ -50,6 +53,9 @@ public sealed class TeacherCorrectedKdLoss : DistillationLoss
         var rf = right.to_type(kl.dtype);
         var kdWeight = rf * Alpha + (1 - lf);                 // α where the teacher is right, 0 where it is wrong, 1 without a label
         var ceWeight = rf * (1 - Alpha) + (lf - rf);          // 1 − α where the teacher is right, 1 where it is wrong
+        var w = c.RowWeightsOr1(kl);
+        kdWeight *= w;
+        ceWeight *= w;
         var ce = CrossEntropyPerRow(c);
         long n = c.StudentLogits.shape[0];
         return new LossTerms()

@@ -60,6 +60,9 @@ public sealed record EpochProgress
     /// <summary>Time spent in student forward/backward/optimiser steps this epoch.</summary>
     public TimeSpan StudentTime { get; init; }
 
+    /// <summary>What <see cref="StudentOptions.DataStrategy"/> kept, weighted and saved (null without a strategy).</summary>
+    public DataStrategyReport? DataStrategy { get; init; }
+
     /// <summary>True when this epoch is the best so far on the early-stopping metric.</summary>
     public bool IsBest { get; init; }
 

@@ -194,6 +194,13 @@ public sealed class StudentOptions
     /// </summary>
     public SelfDistillationOptions? SelfDistillation { get; set; }
 
+    /// <summary>
+    /// Which training rows the student learns from and with what weight: <see cref="Training.DataStrategy.Prune"/>,
+    /// <see cref="Training.DataStrategy.DomainReweighting"/>, <see cref="Training.DataStrategy.ReferenceSelection"/> or
+    /// <see cref="Training.DataStrategy.OutOfDomainWeighting"/> (multiclass). Null (default): every row, equally.
+    /// </summary>
+    public DataStrategy? DataStrategy { get; set; }
+
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }
 

@@ -54,14 +54,20 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         try
         {
             CheckTask(loss, Task);
-            if (ownLoss && TrainingSet.TeacherColumns(o).Length > 0)
+            if (ownLoss && o.DataStrategy?.DefaultLoss(o) is { } strategyLoss)
+            {
+                _env.Info("Student", $"StudentOptions.Loss is not set: {o.DataStrategy.Name} distils with {strategyLoss.Name}.");
+                strategyLoss.Dispose();
+            }
+            else if (ownLoss && TrainingSet.TeacherColumns(o).Length > 0)
                 _env.Info("Student", $"StudentOptions.Loss is not set: distilling with the default {loss.Name} — {DefaultDistillationReason}. " +
                     $"To distil labelled rows too, {DistilLabelledRowsHint(Task)}.");
             var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData, Task, loss.PredictsThroughSigmoid, loss.TeacherColumns.ToArray());
             TrainingSet train = all;
             TrainingSet? validation = loadedValidation;
             if (validation is null && o.ValidationFraction > 0) (train, validation) = all.Split(o.ValidationFraction, seed);
-            var (network, history) = Train(_env, o, loss, train, validation, seed);
+            var strategy = o.DataStrategy?.Start(o, trainData, validationData, train, validation, loss);
+            var (network, history) = Train(_env, o, loss, train, validation, seed, strategy);
             return Build(_env, o, ForTask(network, all, loss), trainData, all.ClassCount, history, loss.Name, watch.Elapsed);
         }
         finally
@@ -92,7 +98,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     /// column), or its label loss (without one). The binary, regression and ranking defaults learn from the labels alone
     /// when there is no teacher, so they serve both.
     /// </summary>
-    internal static DistillationLoss DefaultLoss(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification) => o.SelfDistillation?.DefaultLoss() ?? task switch
+    internal static DistillationLoss DefaultLoss(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification) => o.DataStrategy?.DefaultLoss(o) ?? o.SelfDistillation?.DefaultLoss() ?? task switch
     {
         DistillationTask.BinaryClassification => DistillationLoss.BinaryKd(DefaultTemperature, DefaultAlpha),
         DistillationTask.Regression => DistillationLoss.RegressionKd(DefaultAlpha),
@@ -160,8 +166,11 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
 
     /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill (the network it returns is in training form: see <see cref="ForTask"/>).</summary>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
-        TrainingSet train, TrainingSet? validation, int seed)
+        TrainingSet train, TrainingSet? validation, int seed, DataStrategyRun? strategy = null)
     {
+        if (o.DataStrategy is not null && strategy is null)
+            throw new ArgumentException($"StudentOptions.DataStrategy ({o.DataStrategy.Name}) is applied by the Student trainers' Fit; AutoDistill does not apply it. Set it on the Student trainer, or leave it null in AutoDistillOptions.Student.", nameof(StudentOptions.DataStrategy));
+        strategy?.Check(loss);
         if (loss.RequiresTeacher && !train.HasTeacher && o.SelfDistillation is not { Mode: SelfDistillationMode.MeanTeacher })
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
         if (!train.HasLabels && !train.HasTeacher)
@@ -180,7 +189,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}" +
             (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") +
             (o.SelfDistillation is { } sd ? $", self-distillation: {sd.Describe()}" : "") + $", seed {seed}.");
-        var loop = new TrainingLoop(o, loss, Log, Warn);
+        var loop = new TrainingLoop(o, loss, Log, Warn) { Strategy = strategy };
         var network = loop.Run(train, validation, seed);
         return (network, loop.History);
     }
@@ -300,6 +309,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.WarmupEpochs < 0) throw new ArgumentOutOfRangeException(nameof(o.WarmupEpochs), o.WarmupEpochs, "StudentOptions.WarmupEpochs cannot be negative.");
         if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
         o.TransferSet?.Validate(CnnArchitecture.ImageShapeOf(o.Architecture));
+        o.DataStrategy?.Validate(o, task);
         o.SelfDistillation?.Validate(o, task);
         if (o.TeacherColumnNames is { } several)
         {

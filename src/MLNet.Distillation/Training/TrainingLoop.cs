@@ -32,6 +32,9 @@ internal sealed class TrainingLoop
 
     public List<EpochProgress> History { get; } = new();
 
+    /// <summary>The fit's <see cref="StudentOptions.DataStrategy"/>, bound to its rows (null: none).</summary>
+    public DataStrategyRun? Strategy { get; init; }
+
     /// <summary>Epochs of the current run: <see cref="StudentOptions.Epochs"/>, raised to reach <see cref="StudentOptions.MinimumSteps"/>.</summary>
     private int _epochs;
 
@@ -73,6 +76,8 @@ internal sealed class TrainingLoop
 
     public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
     {
+        int givenRows = train.Rows;
+        train = Strategy?.Select(train, seed) ?? train;
         var (mean, std) = FeatureStatistics(train);
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
         MlpStudent created;
@@ -112,6 +117,9 @@ internal sealed class TrainingLoop
             _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and a fit makes at least {_o.EffectiveMinimumSteps} (StudentOptions.MinimumSteps{(_o.MinimumSteps is null ? ", the default while Epochs is not set" : "")}).");
         if (phase is not null) _epochs = phase.Run(model, plan, batches, rng, _epochs, _o, _log);
         long totalSteps = (long)stepsPerEpoch * _epochs, step = 0;
+        var strategyReport = Strategy is null ? null : StrategyReport(givenRows, train, totalSteps);
+        var rowWeights = Strategy?.RowWeights;
+        if (strategyReport is not null) _log($"Data strategy {Strategy!.Describe(strategyReport)}.");
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
         int sinceBest = 0;
         StudentNetwork? bestNetwork = null, bestGroundTruthNetwork = null;
@@ -123,6 +131,7 @@ internal sealed class TrainingLoop
             var studentTime = TimeSpan.Zero;
             model.train();
             plan.Shuffle(rng);
+            if (Strategy is { Resamples: true }) Strategy.Resample(plan.Order, rng);
             transfer?.StartEpoch(plan.Order, batch);
             var termSums = new Dictionary<string, double>();
             double lossSum = 0, lr = 0;
@@ -158,6 +167,7 @@ internal sealed class TrainingLoop
                     TeacherExtras = rows.Extras, StudentLayers = layers, TransferRows = synthetic?.Rows ?? 0,
                     Labels = y, Features = x, Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
+                    RowWeights = rowWeights is null ? null : BatchWeights(rowWeights, plan.Order.AsSpan(start, count), synthetic?.Rows ?? 0),
                 };
                 var terms = rows.SeparateTeachers.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, rows.SeparateTeachers, train);
                 var total = terms.Total;
@@ -195,6 +205,7 @@ internal sealed class TrainingLoop
                 model.eval();
                 progress = Evaluate(kept, validation, progress);
                 if (_loss.NeedsHeldOutData) LearnFromHeldOut(model, validation, epoch, step);
+                if (Strategy is { NeedsValidationOutputs: true }) Strategy.AfterEpoch(validation, Outputs(kept, validation, _o.CancellationToken), epoch, _log);
                 double score = Score(progress);
                 if (score > best)
                 {
@@ -219,7 +230,7 @@ internal sealed class TrainingLoop
                     stopForHacking = _o.StopOnTeacherHacking;
                 }
             }
-            progress = progress with { Elapsed = watch.Elapsed };
+            progress = progress with { Elapsed = watch.Elapsed, DataStrategy = strategyReport is null ? null : Strategy!.Describe(strategyReport) };
             History.Add(progress);
             _log(progress.ToString());
             _o.Progress?.Invoke(progress);
@@ -235,6 +246,27 @@ internal sealed class TrainingLoop
             }
         }
         return bestNetwork ?? kept.ToNetwork();
+    }
+
+    /// <summary>What the strategy kept and the steps it plans, against the same options on all <paramref name="givenRows"/> rows.</summary>
+    private DataStrategyReport StrategyReport(int givenRows, TrainingSet used, long steps)
+    {
+        int batch = Math.Max(1, Math.Min(_o.BatchSize, givenRows));
+        long without = (long)EffectiveEpochs(_o, givenRows) * ((givenRows + batch - 1) / batch);
+        return new DataStrategyReport
+        {
+            Strategy = Strategy!.Strategy.Name, TrainingRows = givenRows, RowsUsed = used.Rows, Steps = steps, StepsWithoutStrategy = without,
+            TeacherRowsUsed = used.HasTeacher ? used.Rows : 0,
+        };
+    }
+
+    /// <summary>The loss weights of a batch's rows, then 1 for each of its <paramref name="synthetic"/> transfer rows.</summary>
+    private static Tensor BatchWeights(float[] weights, ReadOnlySpan<int> rows, int synthetic)
+    {
+        var w = new float[rows.Length + synthetic];
+        for (int i = 0; i < rows.Length; i++) w[i] = weights[rows[i]];
+        w.AsSpan(rows.Length).Fill(1f);
+        return tensor(w);
     }
 
     /// <summary>The fit to the teacher improved over the window while the ground truth got worse (both on validation rows).</summary>

@@ -135,6 +135,12 @@ internal sealed class TrainingSet
 
     private int Source(int row) => _rows is null ? row : _rows[row];
 
+    /// <summary>The row of the data this set was read from that row <paramref name="row"/> of this view holds (data strategies read their own columns by it).</summary>
+    internal int DataRow(int row) => Source(row);
+
+    /// <summary>Whether this set and <paramref name="other"/> are views of the same rows read from one data view (a split).</summary>
+    internal bool SharesRowsWith(TrainingSet other) => ReferenceEquals(_s, other._s);
+
     private void Gather(RowStore<float> store, ReadOnlySpan<int> rows, Span<float> destination)
     {
         int w = store.Width;
