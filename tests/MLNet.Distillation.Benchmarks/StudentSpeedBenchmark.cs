@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.Distillation.Losses;
 using MLNet.Distillation.Samples;
+using MLNet.Distillation.Students;
 using MLNet.Distillation.Training;
 
 namespace MLNet.Distillation.Benchmarks;
@@ -112,7 +113,7 @@ internal static class StudentSpeedBenchmark
         var fit = lines.Single(l => l.StartsWith("fit ", StringComparison.Ordinal)).Split(' ');
         var studentTimes = lines.Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).Skip(1).Select(l => Parse(l.Split(' ')[3])).ToArray();
         return new Fit(epochs, FormattableString.Invariant(
-            $"of it in the loop's StudentTime {Median(studentTimes):F3} s; whole Fit {Parse(fit[1]):F1} s of which {Parse(fit[1]) - epochs.Sum():F1} s outside the epochs (reading the IDataView, setup); last epoch loss {fit[2]}, train accuracy {fit[3]}; {string.Join(' ', lines.Where(l => l.StartsWith("threads", StringComparison.Ordinal)))}"));
+            $"of it in the loop's StudentTime {Median(studentTimes):F3} s; whole Fit {Parse(fit[1]):F1} s of which {Parse(fit[1]) - epochs.Sum():F1} s outside the epochs (reading the IDataView, setup); last epoch loss {fit[2]}, train accuracy {fit[3]}; {string.Join(' ', lines.Where(l => l.StartsWith("threads", StringComparison.Ordinal)))}; {lines.Single(l => l.StartsWith("weights ", StringComparison.Ordinal)).Split(' ')[..2].Aggregate((a, b) => a + " " + b)}"));
     }
 
     private static Fit TorchFit(BenchmarkOptions o, Kind kind, string data, string script, Dictionary<string, string> environment)
@@ -150,7 +151,19 @@ internal static class StudentSpeedBenchmark
             Console.WriteLine(FormattableString.Invariant($"{ChildProcess.ResultPrefix}epoch {e.Epoch} {e.Elapsed.TotalSeconds} {e.StudentTime.TotalSeconds}"));
         Console.WriteLine(FormattableString.Invariant($"{ChildProcess.ResultPrefix}fit {seconds} {epochs[^1].Loss:F4} {epochs[^1].TrainAccuracy:F4}"));
         Console.WriteLine($"{ChildProcess.ResultPrefix}threads: {threadLine.ReplaceLineEndings(" ")}");
-        GC.KeepAlive(model);
+        Console.WriteLine($"{ChildProcess.ResultPrefix}weights {WeightsHash(model.Network)} losses {string.Join(",", epochs.Select(e => e.Loss.ToString("R", CultureInfo.InvariantCulture)))}");
+    }
+
+    /// <summary>SHA-256 (first 16 hex digits) of the trained dense layers' weights and biases: equal across library versions when training is bit-identical.</summary>
+    private static string WeightsHash(StudentNetwork network)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var layer in network.Layers)
+        {
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(layer.Weights.AsSpan()));
+            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(layer.Bias.AsSpan()));
+        }
+        return Convert.ToHexString(sha.GetHashAndReset())[..16];
     }
 
     /// <summary>

@@ -42,6 +42,8 @@ public sealed class LossTerms
 
     private static double ToDouble(Tensor scalar)
     {
+        // A float32 term read as float and widened is the same double as the term converted by torch: no extra tensor operations per step.
+        if (scalar.dtype == ScalarType.Float32) return scalar.item<float>();
         using var d = scalar.detach().to_type(ScalarType.Float64);
         return d.item<double>();
     }

@@ -184,10 +184,9 @@ internal sealed class TrainingLoop
                 foreach (var (name, value) in terms.ToValues()) termSums[name] = termSums.GetValueOrDefault(name) + value;
                 if (task is DistillationTask.MulticlassClassification or DistillationTask.BinaryClassification)
                 {
-                    var mask = y.ge(0);
-                    labelled += mask.sum().item<long>();
-                    var predicted = task == DistillationTask.BinaryClassification ? logits.squeeze(1).gt(0).to_type(ScalarType.Int64) : logits.argmax(1);
-                    correct += predicted.eq(y).logical_and(mask).sum().item<long>();
+                    var (right, counted) = TrainAccuracy.Count(logits, y, task);
+                    correct += right;
+                    labelled += counted;
                 }
                 studentTime += studentWatch.Elapsed;
             }
