@@ -18,7 +18,7 @@ namespace MLNet.Distillation.Export;
 /// <list type="number">
 /// <item><c>ApplyOnnxModel</c>: the student graph gives its probabilities (with the class names as slot names) and the
 /// index of its predicted class as a one-float vector, NaN for a row whose features are not finite
-/// (<see cref="StudentOnnxExporter.ToScoringOnnx(StudentNetwork, string, IReadOnlyList{string}, string, string)"/>);</item>
+/// (<see cref="StudentOnnxExporter.ToScoringOnnx(StudentNetwork, string, IReadOnlyList{string}, string, string, OnnxInput?)"/>);</item>
 /// <item>a stock linear regression with one weight, fitted on two points, reads that vector and writes its scalar
 /// <c>Score</c>, <c>w·index + b</c>. Its K outputs for the K indices are computed once here, checked to be distinct, and become
 /// the keys of the next step — so nothing depends on the regression being an identity, only on it being deterministic;</item>
@@ -56,12 +56,14 @@ internal static class MlNetScoringPipeline
     {
         var watch = Stopwatch.StartNew();
         int k = network.NumClasses;
+        // A token-id student's graph reads the token column as it is (keys as their raw integers, any length); others read floats.
+        var input = network.Body is ITokenIdBody ? TokenIdsOnnx.ColumnInput(featureColumn, schemaSource.Schema[featureColumn].Type) : null;
         byte[] onnx;
         Action<Action<Func<IDataView, ITransformer>>, string> parts;
         if (network.Task == DistillationTask.MulticlassClassification)
         {
             var keys = labels ?? throw new ArgumentNullException(nameof(labels), "A multiclass student's scoring chain needs the label's key values.");
-            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, keys.Names, ProbabilitiesColumn, ClassCodeColumn);
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, keys.Names, ProbabilitiesColumn, ClassCodeColumn, input);
             var (decoder, codes) = FitIndexDecoder(ml, k);
             parts = (add, file) =>
             {
@@ -74,7 +76,7 @@ internal static class MlNetScoringPipeline
         }
         else if (k > 1)
         {
-            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, 1, 0);
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, 1, 0, input);
             parts = (add, file) =>
             {
                 add(data => ml.Transforms.ApplyOnnxModel([ValueColumn], [featureColumn], file).Fit(data));
@@ -85,7 +87,7 @@ internal static class MlNetScoringPipeline
         else
         {
             var (decoder, weight, bias) = FitDecoder(ml, ValueColumn);
-            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, weight, bias);
+            onnx = StudentOnnxExporter.ToScoringOnnx(network, featureColumn, ValueColumn, weight, bias, input);
             parts = (add, file) =>
             {
                 add(data => ml.Transforms.ApplyOnnxModel([ValueColumn], [featureColumn], file).Fit(data));

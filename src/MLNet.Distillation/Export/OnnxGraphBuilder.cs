@@ -46,9 +46,21 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public bool RecordGraphHash { get; set; }
 
-    /// <summary>Declares a graph input; a null dimension is symbolic (named by <paramref name="symbolicName"/>).</summary>
-    public void AddInput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch")
-        => _inputs.Add(ValueInfo(name, type, dims, symbolicName));
+    private readonly Dictionary<string, (OnnxElementType Type, long?[] Dims)> _inputTypes = new();
+
+    /// <summary>
+    /// Declares a graph input; a null dimension is symbolic, named by <paramref name="symbolicName"/> (the first one) and
+    /// <paramref name="otherSymbolicName"/> (any later one, so that two unknown sizes are not declared equal).
+    /// </summary>
+    public void AddInput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch", string otherSymbolicName = "length")
+    {
+        _inputs.Add(ValueInfo(name, type, dims, symbolicName, otherSymbolicName));
+        _inputTypes[name] = (type, dims);
+    }
+
+    /// <summary>The element type and dimensions (null: symbolic) of a declared graph input.</summary>
+    public (OnnxElementType Type, long?[] Dims) InputOf(string name)
+        => _inputTypes.TryGetValue(name, out var t) ? t : throw new InvalidOperationException($"'{name}' is not a declared graph input.");
 
     /// <summary>Declares a graph output.</summary>
     public void AddOutput(string name, OnnxElementType type, long?[] dims, string symbolicName = "batch")
@@ -182,19 +194,20 @@ internal sealed class OnnxGraphBuilder
         });
     }
 
-    private static byte[] ValueInfo(string name, OnnxElementType type, long?[] dims, string symbolicName)
+    private static byte[] ValueInfo(string name, OnnxElementType type, long?[] dims, string symbolicName, string otherSymbolicName = "length")
         => Message(w =>
         {
             w.WriteTag(1, WireFormat.WireType.LengthDelimited); w.WriteString(name);
             var shape = Message(s =>
             {
+                int symbolic = 0;
                 foreach (var d in dims)
                 {
                     s.WriteTag(1, WireFormat.WireType.LengthDelimited);
                     s.WriteBytes(ByteString.CopyFrom(Message(dim =>
                     {
                         if (d is long v) { dim.WriteTag(1, WireFormat.WireType.Varint); dim.WriteInt64(v); }
-                        else { dim.WriteTag(2, WireFormat.WireType.LengthDelimited); dim.WriteString(symbolicName); }
+                        else { dim.WriteTag(2, WireFormat.WireType.LengthDelimited); dim.WriteString(symbolic++ == 0 ? symbolicName : otherSymbolicName); }
                     })));
                 }
             });

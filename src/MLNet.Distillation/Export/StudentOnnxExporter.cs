@@ -5,7 +5,8 @@ namespace MLNet.Distillation.Export;
 
 /// <summary>
 /// Compiles a <see cref="StudentNetwork"/> into an ONNX graph (opset 13, dynamic batch axis), input <c>features</c> float
-/// [batch, F], outputs by task:
+/// [batch, F] (a text student, whose body reads token ids: int64 [batch, MaxTokens], 0 = padding, ids outside the
+/// vocabulary read as padding), outputs by task:
 /// <list type="bullet">
 /// <item>multiclass: <c>logits</c> [batch, K], <c>probabilities</c> [batch, K] (softmax) and <c>predicted_class</c> int64 [batch] (zero-based argmax);</item>
 /// <item>binary: <c>logit</c> [batch, 1], <c>probability</c> [batch, 1] (sigmoid) and <c>predicted_label</c> int64 [batch] (1 where the logit is positive);</item>
@@ -102,9 +103,10 @@ public static class StudentOnnxExporter
     /// </list>
     /// The metadata records the SHA-256 of the graph, which <c>mlContext.Model.LoadStudent</c> checks.
     /// </summary>
-    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, IReadOnlyList<string> classNames, string probabilitiesName, string classCodeName)
+    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, IReadOnlyList<string> classNames, string probabilitiesName, string classCodeName,
+        OnnxInput? input = null)
     {
-        var g = NewGraph(network, inputName);
+        var g = NewGraph(network, inputName, input);
         g.RecordGraphHash = true;
         var flat = g.AddConstant("flat_shape", [-1L], 1);
         var (logits, guard) = GuardedLogits(g, network, inputName, LogitsOutput);
@@ -133,9 +135,10 @@ public static class StudentOnnxExporter
     /// itself (to a float rounding); with several regression outputs it holds the values. NaN for a row whose features
     /// are not all finite. The metadata records the SHA-256 of the graph, which <c>mlContext.Model.LoadStudent</c> checks.
     /// </summary>
-    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, string valueName, float decoderWeight, float decoderBias)
+    internal static byte[] ToScoringOnnx(StudentNetwork network, string inputName, string valueName, float decoderWeight, float decoderBias,
+        OnnxInput? input = null)
     {
-        var g = NewGraph(network, inputName);
+        var g = NewGraph(network, inputName, input);
         g.RecordGraphHash = true;
         int k = network.NumClasses;
         var value = Prediction(g, network, inputName, "prediction");
@@ -160,10 +163,15 @@ public static class StudentOnnxExporter
 
     private const string OnnxMlDomain = "ai.onnx.ml";
 
-    private static OnnxGraphBuilder NewGraph(StudentNetwork network, string inputName)
+    /// <summary>
+    /// A graph with the student's input: float [batch, InputSize]; for a token-id body int64 [batch, MaxTokens]
+    /// (<see cref="TokenIdsOnnx"/>); or as <paramref name="input"/> declares it (the ML.NET chain's token column).
+    /// </summary>
+    private static OnnxGraphBuilder NewGraph(StudentNetwork network, string inputName, OnnxInput? input = null)
     {
         var g = new OnnxGraphBuilder("student") { DocString = $"MLNet.Distillation student {network}" };
-        g.AddInput(inputName, OnnxElementType.Float, [null, network.InputSize]);
+        var declared = input ?? (network.Body is ITokenIdBody ? new OnnxInput(TokenIdsOnnx.StandaloneType, network.InputSize) : new OnnxInput(OnnxElementType.Float, network.InputSize));
+        g.AddInput(inputName, declared.Type, [null, declared.Length]);
         return g;
     }
 
@@ -174,15 +182,17 @@ public static class StudentOnnxExporter
     /// computed as one <c>MatMul</c> of h with a zero column.
     /// The guard is added to every logit, so such a row has NaN logits even where a ReLU or a saturating tanh would have
     /// turned its first layer back into finite numbers — and so never a confident class. With a body (a CNN's max pools and
-    /// ReLUs turn a NaN pixel into finite features in ONNX Runtime) the guard is <c>Σ 0·x</c> over the raw input instead. The constants are <c>Constant</c>
+    /// ReLUs turn a NaN pixel into finite features in ONNX Runtime) the guard is <c>Σ 0·x</c> over the raw input instead, except
+    /// for token ids, which are never non-finite (it stays on the first layer: always 0 there). The constants are <c>Constant</c>
     /// nodes, not initializers, so that the graph's parameter count stays the network's.
     /// </summary>
     private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string outputName)
     {
         string x = network.Body?.EmitOnnx(g, inputName) ?? inputName, guard = "";
         // A body can swallow a NaN before the first dense layer (ONNX Runtime's MaxPool and Relu turn NaN into a finite
-        // value), so with a body the guard reads the raw input instead: Σ 0·x over the row's values.
-        if (network.Body is not null)
+        // value), so with a body the guard reads the raw input instead: Σ 0·x over the row's values. Token ids are integers,
+        // never NaN or ±∞ (ids outside the vocabulary read as padding: TokenIdsOnnx), so a token body keeps the first layer's guard.
+        if (network.Body is not null and not ITokenIdBody)
             guard = g.AddNode("MatMul", [inputName, g.AddConstant("input_zero_column", new float[network.InputSize], network.InputSize, 1)], "not_finite_guard");
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
         if (mean is not null)

@@ -7,7 +7,7 @@ namespace MLNet.Distillation.Students;
 /// the plain MLP over the float feature vector. Whatever the body, the student trains in the same loop with the same
 /// losses, exports to ONNX and saves as stock ML.NET parts.
 /// </summary>
-public abstract class StudentArchitecture
+public abstract partial class StudentArchitecture
 {
     /// <summary>Only this library defines architectures; bring your own TorchSharp module through its custom-body factory.</summary>
     internal StudentArchitecture()

@@ -62,7 +62,8 @@ public sealed class StudentTransformer : ITransformer, IDisposable
     public long OnnxSizeBytes => StudentOnnxExporter.ToOnnx(Network, StudentOnnxExporter.InputName, ClassNames).LongLength;
 
     /// <summary>
-    /// Writes the student as a standalone ONNX model (atomically): input <c>features</c> float [batch, F]; outputs by task
+    /// Writes the student as a standalone ONNX model (atomically): input <c>features</c> float [batch, F] (a text student:
+    /// int64 token ids [batch, MaxTokens], 0 = padding; see docs/students.md); outputs by task
     /// (<see cref="StudentOnnxExporter"/>) — multiclass: <c>probabilities</c> [batch, K], <c>logits</c> [batch, K] and
     /// <c>predicted_class</c> int64 [batch], class names in the model metadata (<c>class_names</c>); binary: <c>logit</c>,
     /// <c>probability</c> [batch, 1] and <c>predicted_label</c> int64 [batch]; regression: <c>score</c> [batch, k]; ranking:

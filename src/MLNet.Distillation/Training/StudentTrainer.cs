@@ -220,7 +220,9 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         var columns = inputSchema.ToDictionary(c => c.Name);
-        if (!columns.TryGetValue(_options.FeatureColumnName, out var f) || f.Kind != SchemaShape.Column.VectorKind.Vector || f.ItemType != NumberDataViewType.Single)
+        if (_options.Architecture is TokenStudentArchitecture)
+            TokenIdReader.CheckShape(_options.FeatureColumnName, columns.TryGetValue(_options.FeatureColumnName, out var tokens) ? tokens : null, columns.Keys);
+        else if (!columns.TryGetValue(_options.FeatureColumnName, out var f) || f.Kind != SchemaShape.Column.VectorKind.Vector || f.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Student feature column '{_options.FeatureColumnName}' must exist and be a fixed-size float vector. Columns: {string.Join(", ", columns.Keys)}.");
         foreach (var t in TrainingSet.TeacherColumns(_options))
             if (!columns.ContainsKey(t))
@@ -311,6 +313,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         o.TransferSet?.Validate(CnnArchitecture.ImageShapeOf(o.Architecture));
         o.DataStrategy?.Validate(o, task);
         o.SelfDistillation?.Validate(o, task);
+        (o.Architecture as TokenStudentArchitecture)?.Validate(o);
         if (o.TeacherColumnNames is { } several)
         {
             if (o.TeacherColumnName is not null)

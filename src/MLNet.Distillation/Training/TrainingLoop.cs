@@ -63,7 +63,7 @@ internal sealed class TrainingLoop
     {
         if (_o.Architecture is { } architecture)
         {
-            var body = architecture.Create(new BodyContext(train.FeatureCount, 0, mean, std, _o.FeatureColumnName));
+            var body = architecture.Create(new BodyContext(train.FeatureCount, train.VocabularySize, mean, std, _o.FeatureColumnName));
             return new MlpStudent(body.OutputWidth, _o.HiddenLayers, train.ClassCount, _o.Activation, _o.Dropout, _loss.ExtraHeads, null, null, body);
         }
         return _o.StandardizeFeatures

@@ -16,7 +16,7 @@ internal sealed class TrainingSet
 {
     /// <summary>The stores of a set and what they hold; splits and subsets share them.</summary>
     private sealed record Stores(RowStore<float> Features, RowStore<int> Labels, RowStore<float>? Targets, RowStore<int>? Groups,
-        RowStore<float>? Teacher, RowStore<float>[] Teachers, IReadOnlyDictionary<string, RowStore<float>> Extras);
+        RowStore<float>? Teacher, RowStore<float>[] Teachers, IReadOnlyDictionary<string, RowStore<float>> Extras, int Vocabulary);
 
     private readonly Stores _s;
     private readonly int[]? _rows;   // the stores' rows this set holds, in order; null: all of them
@@ -39,6 +39,9 @@ internal sealed class TrainingSet
 
     public int Rows { get; }
     public int FeatureCount => _s.Features.Width;
+
+    /// <summary>Token-id features (<see cref="Students.StudentInput.TokenIds"/>): the vocabulary, padding id 0 included; 0 for float features.</summary>
+    public int VocabularySize => _s.Vocabulary;
 
     /// <summary>Width of the student's output: the classes K (multiclass), 1 (binary, ranking), the outputs k (regression) or the embedding's width D.</summary>
     public int ClassCount { get; }
@@ -163,9 +166,12 @@ internal sealed class TrainingSet
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
             ?? throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' was not found. Columns: {Columns(schema)}. Set StudentOptions.FeatureColumnName or build it with mlContext.Transforms.Concatenate(\"{o.FeatureColumnName}\", ...).");
-        if (feature.Type is not VectorDataViewType { ItemType: NumberDataViewType, IsKnownSize: true } fv || fv.ItemType != NumberDataViewType.Single)
+        var tokens = o.Architecture is Students.TokenStudentArchitecture text
+            ? TokenIdReader.Create(feature, text.MaxTokens, reference?.VocabularySize)
+            : null;
+        if (tokens is null && (feature.Type is not VectorDataViewType { ItemType: NumberDataViewType, IsKnownSize: true } fv || fv.ItemType != NumberDataViewType.Single))
             throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has type {feature.Type}; it must be a fixed-size vector of Single (float). Use mlContext.Transforms.Concatenate and Conversion.ConvertType to build it.");
-        int f = fv.Size;
+        int f = tokens?.MaxTokens ?? ((VectorDataViewType)feature.Type).Size;
         if (reference is not null && reference.FeatureCount != f)
             throw new ArgumentException($"Student feature column '{o.FeatureColumnName}' has {f} values per row here but {reference.FeatureCount} in the training data.");
 
@@ -245,7 +251,9 @@ internal sealed class TrainingSet
         using (cursor)
         {
             meter.Start();
-            var fGetter = cursor.GetGetter<VBuffer<float>>(feature);
+            var fGetter = tokens is null ? cursor.GetGetter<VBuffer<float>>(feature) : null;
+            var tokenGetter = tokens?.Bind(cursor);
+            int largestId = 0;
             int row = 0;
             var keyGetter = label is { } lc2 && keyLabels ? KeyLabelReader.Create(cursor, lc2) : null;
             var targetGetter = label is { } lc3 && !keyLabels ? TaskLabels.Create(task, cursor, lc3, () => row) : null;
@@ -258,8 +266,12 @@ internal sealed class TrainingSet
             while (cursor.MoveNext())
             {
                 row = features.Count;
-                fGetter(ref fb);
-                CheckFinite(Dense(fb, features.Append()), row, $"feature column '{o.FeatureColumnName}'");
+                if (tokenGetter is not null) largestId = Math.Max(largestId, tokenGetter(row, features.Append()));
+                else
+                {
+                    fGetter!(ref fb);
+                    CheckFinite(Dense(fb, features.Append()), row, $"feature column '{o.FeatureColumnName}'");
+                }
                 int key = keyGetter is not null ? (int)keyGetter()
                     : targetGetter is not null ? targetGetter(targets!.Append())
                     : -1;
@@ -282,6 +294,7 @@ internal sealed class TrainingSet
             }
             meter.Finish();
             if (features.Count == 0) throw new ArgumentException("The training data has no rows.");
+            int vocabulary = tokens is null ? 0 : reference?.VocabularySize ?? tokens.Vocabulary(largestId);
             if (task == DistillationTask.BinaryClassification)
                 for (int i = 0; i < kinds.Count; i++) kinds[i] = TeacherOutputKind.Logits;   // one logit per row now, whatever the teacher emitted
             if (aligner is not null && multiclass)
@@ -312,10 +325,10 @@ internal sealed class TrainingSet
                 var (mean, meanKind) = multiclass
                     ? (ProbabilityMean(teacherValues, kinds, weights, k, rowCount), TeacherOutputKind.Probabilities)
                     : (TaskMean(task, teacherValues, weights, k, rowCount), TeacherOutputKind.Logits);
-                return new TrainingSet(new Stores(features, labels, targets, groups, mean, teacherValues, extraValues), task, k, meanKind,
+                return new TrainingSet(new Stores(features, labels, targets, groups, mean, teacherValues, extraValues, vocabulary), task, k, meanKind,
                     kinds, weights, null, scaling, hasLabels, null);
             }
-            return new TrainingSet(new Stores(features, labels, targets, groups, teacherValues.FirstOrDefault(), [], extraValues), task, k, kinds.FirstOrDefault(), [], [],
+            return new TrainingSet(new Stores(features, labels, targets, groups, teacherValues.FirstOrDefault(), [], extraValues, vocabulary), task, k, kinds.FirstOrDefault(), [], [],
                 teachers.Count == 1 && multiclass ? aligner?.OrderOf(teachers[0].Name) : null, scaling, hasLabels, null);
         }
     }
