@@ -451,13 +451,16 @@ public sealed class DistillationReport
     {
         int rows = Math.Max(options.ThroughputBatchSize, options.LatencyCalls);
         LatencyStats ort;
-        using (var runner = OnnxRunner.Create(studentOnnx, "Student", data, new Dictionary<string, string> { [StudentOnnxExporter.InputName] = student.FeatureColumnName },
+        // A text student's standalone graph takes int64 ids [batch, MaxTokens]: time it on the rows' ids as a deployed app feeds them.
+        var (ortData, ortColumn) = student.Network.Body is ITokenIdBody tokens
+            ? (TokenIdRows(ml, data, student.FeatureColumnName, tokens, rows), TokenIdColumn)
+            : (data, student.FeatureColumnName);
+        using (var runner = OnnxRunner.Create(studentOnnx, "Student", ortData, new Dictionary<string, string> { [StudentOnnxExporter.InputName] = ortColumn },
             new Dictionary<string, int[]>(), OnnxOutputs(student.Task), rows, options.IntraOpNumThreads))
             ort = LatencyProbe.Measure(OnnxRuntime, runner.RunRow, runner.Run, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows)
                 with { IntraOpThreads = options.IntraOpNumThreads };
 
-        var features = ReadFeatures(data, student.FeatureColumnName, rows);
-        using var mlnet = new MlNetStudentRunner(ml, student, student.FeatureColumnName, features);
+        using var mlnet = MlNetStudentRunner.Create(ml, student, data, student.FeatureColumnName, rows);
         var net = LatencyProbe.Measure(MlNet, mlnet.RunRow, mlnet.RunBatch, options.ThroughputBatchSize, options.WarmupCalls, options.LatencyCalls, options.ThroughputRows);
         return [ort, net];
     }
@@ -470,18 +473,31 @@ public sealed class DistillationReport
         _ => [StudentOnnxExporter.ScoreOutput],
     };
 
-    private static float[][] ReadFeatures(IDataView data, string column, int maxRows)
+    private const string TokenIdColumn = "__TokenIds";
+
+    private sealed class TokenIdRow
     {
-        var col = data.Schema[column];
-        var rows = new List<float[]>();
-        using var cursor = data.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> v = default;
-        while (rows.Count < maxRows && cursor.MoveNext())
+        public long[] Ids { get; set; } = [];
+    }
+
+    /// <summary>The first <paramref name="maxRows"/> rows' token ids as the standalone graph takes them: int64, padded or cut to MaxTokens (<see cref="TokenIdReader"/>).</summary>
+    private static IDataView TokenIdRows(MLContext ml, IDataView data, string column, ITokenIdBody body, int maxRows)
+    {
+        var reader = TokenIdReader.Create(data.Schema[column], body.MaxTokens, body.VocabularySize);
+        var rows = new List<TokenIdRow>();
+        var ids = new float[body.MaxTokens];
+        using (var cursor = data.GetRowCursor([data.Schema[column]]))
         {
-            getter(ref v);
-            rows.Add(v.DenseValues().ToArray());
+            var read = reader.Bind(cursor);
+            while (rows.Count < maxRows && cursor.MoveNext())
+            {
+                read(rows.Count, ids);
+                rows.Add(new TokenIdRow { Ids = ids.Select(v => (long)v).ToArray() });
+            }
         }
-        return rows.ToArray();
+        var schema = SchemaDefinition.Create(typeof(TokenIdRow));
+        schema[0].ColumnName = TokenIdColumn;
+        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Int64, body.MaxTokens);
+        return ml.Data.LoadFromEnumerable(rows, schema);
     }
 }

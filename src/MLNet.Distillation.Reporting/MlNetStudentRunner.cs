@@ -5,13 +5,51 @@ using MLNet.Distillation.Students;
 
 namespace MLNet.Distillation.Reporting;
 
+/// <summary>Scores rows of a student's feature column through its stock ML.NET scoring chain (<see cref="MlNetStudentRunner{T}"/>).</summary>
+internal interface IMlNetStudentRunner : IDisposable
+{
+    /// <summary>Scores one row with the prediction engine.</summary>
+    void RunRow(int index);
+
+    /// <summary>Scores <paramref name="count"/> rows from <paramref name="start"/> (cyclically) with one <c>Transform</c> and returns the count.</summary>
+    int RunBatch(int start, int count);
+}
+
+/// <summary>Makes the runner for the element type of the student's feature column.</summary>
+internal static class MlNetStudentRunner
+{
+    /// <summary>
+    /// Reads the first <paramref name="maxRows"/> values of <paramref name="featureColumn"/> (a float vector; a text
+    /// student's token ids, keys as their raw integers, of any length) and returns a runner over them.
+    /// </summary>
+    public static IMlNetStudentRunner Create(MLContext ml, StudentTransformer student, IDataView data, string featureColumn, int maxRows)
+    {
+        var column = data.Schema[featureColumn];
+        if (column.Type is not VectorDataViewType vector)
+            throw new ArgumentException($"Student feature column '{featureColumn}' has type {column.Type}; a student reads a vector.", nameof(featureColumn));
+        var raw = vector.ItemType.RawType;
+        return raw == typeof(float) ? new MlNetStudentRunner<float>(ml, student, data, column, NumberDataViewType.Single, maxRows)
+            : raw == typeof(uint) ? new MlNetStudentRunner<uint>(ml, student, data, column, NumberDataViewType.UInt32, maxRows)
+            : raw == typeof(int) ? new MlNetStudentRunner<int>(ml, student, data, column, NumberDataViewType.Int32, maxRows)
+            : raw == typeof(long) ? new MlNetStudentRunner<long>(ml, student, data, column, NumberDataViewType.Int64, maxRows)
+            : raw == typeof(ulong) ? new MlNetStudentRunner<ulong>(ml, student, data, column, NumberDataViewType.UInt64, maxRows)
+            : raw == typeof(double) ? new MlNetStudentRunner<double>(ml, student, data, column, NumberDataViewType.Double, maxRows)
+            : raw == typeof(ushort) ? new MlNetStudentRunner<ushort>(ml, student, data, column, NumberDataViewType.UInt16, maxRows)
+            : raw == typeof(short) ? new MlNetStudentRunner<short>(ml, student, data, column, NumberDataViewType.Int16, maxRows)
+            : raw == typeof(byte) ? new MlNetStudentRunner<byte>(ml, student, data, column, NumberDataViewType.Byte, maxRows)
+            : throw new ArgumentException($"Student feature column '{featureColumn}' is a vector of {vector.ItemType}, which no student reads.", nameof(featureColumn));
+    }
+}
+
 /// <summary>
 /// Scores feature rows through a student's stock ML.NET scoring chain, as a deployed app does: a
 /// <see cref="PredictionEngine{TSrc, TDst}"/> for single rows and <c>Transform</c> over an in-memory view for batches. Both
 /// read every column the student's task writes (multiclass: <c>Score</c>, <c>PredictedLabel</c>; binary: <c>Score</c>,
-/// <c>Probability</c>, <c>PredictedLabel</c>; regression and ranking: <c>Score</c>), so the whole chain runs.
+/// <c>Probability</c>, <c>PredictedLabel</c>; regression and ranking: <c>Score</c>), so the whole chain runs. The rows
+/// keep the feature column's element type and length (a key column's raw values as plain integers, which the chain's
+/// ONNX step reads the same way).
 /// </summary>
-internal sealed class MlNetStudentRunner : IDisposable
+internal sealed class MlNetStudentRunner<T> : IMlNetStudentRunner
 {
     private readonly MLContext _ml;
     private readonly ITransformer _student;
@@ -20,15 +58,26 @@ internal sealed class MlNetStudentRunner : IDisposable
     private readonly string[] _outputColumns;
     private readonly IEngine _engine;
 
-    public MlNetStudentRunner(MLContext ml, StudentTransformer student, string featureColumn, float[][] rows)
+    public MlNetStudentRunner(MLContext ml, StudentTransformer student, IDataView data, DataViewSchema.Column column, NumberDataViewType itemType, int maxRows)
     {
-        if (rows.Length == 0) throw new ArgumentException("No rows to time the student on.", nameof(rows));
         _ml = ml;
         _student = student;
-        _rows = rows.Select(r => new Input { Features = r }).ToArray();
+        var rows = new List<Input>();
+        using (var cursor = data.GetRowCursor([column]))
+        {
+            var getter = cursor.GetGetter<VBuffer<T>>(column);
+            VBuffer<T> v = default;
+            while (rows.Count < maxRows && cursor.MoveNext())
+            {
+                getter(ref v);
+                rows.Add(new Input { Features = v.DenseValues().ToArray() });
+            }
+        }
+        if (rows.Count == 0) throw new ArgumentException("No rows to time the student on.", nameof(data));
+        _rows = rows.ToArray();
         _inputSchema = SchemaDefinition.Create(typeof(Input));
-        _inputSchema[0].ColumnName = featureColumn;
-        _inputSchema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, rows[0].Length);
+        _inputSchema[0].ColumnName = column.Name;
+        _inputSchema[0].ColumnType = new VectorDataViewType(itemType, ((VectorDataViewType)column.Type).Size);
         _outputColumns = student.Task switch
         {
             DistillationTask.MulticlassClassification => ["Score", "PredictedLabel"],
@@ -44,10 +93,10 @@ internal sealed class MlNetStudentRunner : IDisposable
         };
     }
 
-    /// <summary>Scores one row with the prediction engine.</summary>
+    /// <inheritdoc />
     public void RunRow(int index) => _engine.Predict(_rows[index % _rows.Length]);
 
-    /// <summary>Scores <paramref name="count"/> rows from <paramref name="start"/> (cyclically) with one <c>Transform</c> and returns the count.</summary>
+    /// <inheritdoc />
     public int RunBatch(int start, int count)
     {
         var batch = Enumerable.Range(start, count).Select(i => _rows[i % _rows.Length]);
@@ -86,7 +135,7 @@ internal sealed class MlNetStudentRunner : IDisposable
         private TOutput _output = new();
 
         // The engine must not own the student: by default ML.NET disposes the transformer with the engine.
-        public Engine(MlNetStudentRunner runner) => _engine = runner._ml.Model.CreatePredictionEngine<Input, TOutput>(runner._student,
+        public Engine(MlNetStudentRunner<T> runner) => _engine = runner._ml.Model.CreatePredictionEngine<Input, TOutput>(runner._student,
             new PredictionEngineOptions { InputSchemaDefinition = runner._inputSchema, OwnsTransformer = false });
 
         public void Predict(Input row) => _engine.Predict(row, ref _output);
@@ -96,7 +145,7 @@ internal sealed class MlNetStudentRunner : IDisposable
 
     private sealed class Input
     {
-        public float[] Features { get; set; } = [];
+        public T[] Features { get; set; } = [];
     }
 
     private sealed class MulticlassOutput

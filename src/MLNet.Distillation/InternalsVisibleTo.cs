@@ -4,6 +4,6 @@ using System.Runtime.CompilerServices;
 // objective, multi-sample dropout with given masks, and the training set reader.
 [assembly: InternalsVisibleTo("MLNet.Distillation.Tests")]
 // The report (its own package, so that ScottPlot stays out of the core) writes its files with AtomicFile and copies the
-// teacher's DistillOptions (Clone).
+// teacher's DistillOptions (Clone), and times a text student's graph on token ids read as training reads them (TokenIdReader).
 [assembly: InternalsVisibleTo("MLNet.Distillation.Reporting")]
 [assembly: InternalsVisibleTo("MLNet.Distillation.Benchmarks")]
