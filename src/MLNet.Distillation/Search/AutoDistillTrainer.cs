@@ -42,6 +42,8 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
             throw new ArgumentException($"AutoDistillOptions.Student.Loss is set ({options.Student.Loss.Name}), but AutoDistill chooses the loss itself. Add it to the search as a candidate instead: Candidates = [.. AutoDistillCandidate.DefaultSpace(), new(\"mine\", () => yourLoss)].", nameof(options));
         if (options.Student.TransferSet is not null)
             throw new ArgumentException("AutoDistillOptions.Student.TransferSet is set, but AutoDistill chooses transfer sets per candidate. Give it to a candidate instead (new AutoDistillCandidate(name, createLoss, transferSet)), or pass the teacher path to AutoDistillCandidate.DefaultSpace(teacherPath).", nameof(options));
+        if (options.Student.Streaming is not null)
+            throw new ArgumentException("AutoDistillOptions.Student.Streaming is set, but AutoDistill trains many candidates on rows held in memory. Search on a sample that fits in memory, then train the chosen loss with StudentOptions.Streaming.", nameof(options));
         if (options.Student.ValidationFraction > 0)
             throw new ArgumentException($"AutoDistillOptions.Student.ValidationFraction is set ({options.Student.ValidationFraction}), but AutoDistill holds out its own validation rows. Set AutoDistillOptions.ValidationFraction instead, or pass validation data to Fit(train, validation).", nameof(options));
         if (options.ValidationFraction is <= 0 or >= 1)

@@ -69,6 +69,13 @@ internal sealed class BatchPlan
     public (int Start, int Count) Segment(int step)
         => _segments is null ? (step * _batch, Math.Min(_batch, Rows - step * _batch)) : _segments[step];
 
+    /// <summary>The rows of batch <paramref name="step"/> of the epoch.</summary>
+    public ReadOnlySpan<int> Batch(int step)
+    {
+        var (start, count) = Segment(step);
+        return Order.AsSpan(start, count);
+    }
+
     private static void Shuffle(int[] a, Random rng)
     {
         for (int i = a.Length - 1; i > 0; i--)

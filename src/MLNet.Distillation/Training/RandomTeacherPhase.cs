@@ -95,11 +95,11 @@ internal sealed class RandomTeacherPhase : IDisposable
     /// Runs the phase on the training rows for its share of the <paramref name="epochs"/> × steps-per-epoch budget and returns
     /// the epochs left for the label phase (at least one).
     /// </summary>
-    public int Run(MlpStudent student, BatchPlan plan, BatchTensors batches, Random rng, int epochs, StudentOptions o, Action<string> log)
+    public int Run(MlpStudent student, IBatchSource batches, Random rng, int epochs, StudentOptions o, Action<string> log)
     {
-        long total = (long)epochs * plan.StepsPerEpoch;
+        long total = (long)epochs * batches.StepsPerEpoch;
         long steps = Math.Max(1, (long)Math.Round(_fraction * total));
-        int remaining = (int)Math.Max(1, Math.Round((total - steps) / (double)plan.StepsPerEpoch));
+        int remaining = (int)Math.Max(1, Math.Round((total - steps) / (double)batches.StepsPerEpoch));
         var parameters = student.parameters().Concat(_studentHead.parameters()).ToArray();
         using var optimizer = TrainingLoop.CreateOptimizer(o, parameters);
         log($"Random teacher: {steps} steps distilling a random {string.Join("-", _teacher.LayerWidths)} network's representation (no labels), then {remaining} epochs on the labels.");
@@ -108,15 +108,14 @@ internal sealed class RandomTeacherPhase : IDisposable
         long step = 0;
         while (step < steps)
         {
-            plan.Shuffle(rng);
+            batches.StartEpoch(rng);
             double sum = 0;
             int count = 0;
-            for (int i = 0; i < plan.StepsPerEpoch && step < steps; i++, step++)
+            for (int i = 0; i < batches.StepsPerEpoch && step < steps; i++, step++)
             {
                 o.CancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var (start, n) = plan.Segment(i);
-                var rows = batches.Fill(plan.Order.AsSpan(start, n));
+                var rows = batches.Next(i);
                 foreach (var g in optimizer.ParamGroups) g.LearningRate = LearningRates.At(o.Schedule, o.LearningRate, step, steps, 0);
                 var loss = Loss(student, rows.Features, updateCenter: true);
                 optimizer.zero_grad();

@@ -201,6 +201,13 @@ public sealed class StudentOptions
     /// </summary>
     public DataStrategy? DataStrategy { get; set; }
 
+    /// <summary>
+    /// Train from the data view as it streams, through a shuffle buffer, instead of reading every row into memory: for data
+    /// larger than memory. Null (default): the rows are read into memory once, the fastest way when they fit. See
+    /// <see cref="StreamingOptions"/> for the passes it makes, how it shuffles and what it holds in memory.
+    /// </summary>
+    public StreamingOptions? Streaming { get; set; }
+
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }
 
@@ -242,5 +249,10 @@ public sealed class StudentOptions
     /// <summary>How often a running pass reports (one second; tests shorten it).</summary>
     internal TimeSpan LoadingProgressInterval { get; set; } = ProgressMeter.DefaultInterval;
 
-    internal StudentOptions Clone() => (StudentOptions)MemberwiseClone();
+    internal StudentOptions Clone()
+    {
+        var copy = (StudentOptions)MemberwiseClone();
+        copy.Streaming = Streaming?.Clone();
+        return copy;
+    }
 }

@@ -17,7 +17,7 @@ namespace MLNet.Distillation.Training;
 /// <c>Regression.Trainers.Student(...)</c> and <c>Ranking.Trainers.Student(...)</c> (<c>Score</c>). One training loop
 /// serves every task; the task decides the output width, how labels and teacher are read and which losses apply.
 /// </summary>
-public sealed class StudentTrainer : IEstimator<StudentTransformer>
+public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
 {
     private readonly IHostEnvironment _env;
     private readonly StudentOptions _options;
@@ -62,6 +62,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
             else if (ownLoss && TrainingSet.TeacherColumns(o).Length > 0)
                 _env.Info("Student", $"StudentOptions.Loss is not set: distilling with the default {loss.Name} — {DefaultDistillationReason}. " +
                     $"To distil labelled rows too, {DistilLabelledRowsHint(Task)}.");
+            if (o.Streaming is not null) return FitStreaming(trainData, validationData, loss, seed, watch);
             var (all, loadedValidation) = LoadAligned(_env, o, trainData, validationData, Task, loss.PredictsThroughSigmoid, loss.TeacherColumns.ToArray());
             TrainingSet train = all;
             TrainingSet? validation = loadedValidation;
@@ -86,8 +87,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         var aligner = new ClassAligner(o.ClassAlignment, m => env.Info("Student", m), m => env.Warn("Student", m));
         void Log(string message) => env.Info("Student", message);
         var train = TrainingSet.Load(trainData, o, task, null, aligner, LoadingStage.TrainingRows, Log, rawTargets, extraColumns);
-        if (trainData.Schema.GetColumnOrNull(o.LabelColumnName) is null && o.ClassNames is { } names && names.Length != train.ClassCount)
-            throw new ArgumentException($"StudentOptions.ClassNames lists {names.Length} names, but the teacher scores {train.ClassCount} classes. Name every teacher output, in its order.", nameof(o.ClassNames));
+        CheckClassNames(o, trainData, train.ClassCount);
         aligner.Freeze();
         var validation = validationData is null ? null : TrainingSet.Load(validationData, o, task, train, aligner, LoadingStage.ValidationRows, Log, rawTargets, extraColumns);
         return (train, validation);
@@ -164,6 +164,13 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         "was weaker than the student, and the textbook Hinton KD (T=4, α=0.9) cost up to 6 points (docs/results.md). " +
         "To distil labelled rows too, set Loss = DistillationLoss.TeacherCorrected(1, 0.5), or let AutoDistill choose on validation rows";
 
+    /// <summary>Without a label column, <see cref="StudentOptions.ClassNames"/> must name every teacher output.</summary>
+    private static void CheckClassNames(StudentOptions o, IDataView trainData, int classCount)
+    {
+        if (trainData.Schema.GetColumnOrNull(o.LabelColumnName) is null && o.ClassNames is { } names && names.Length != classCount)
+            throw new ArgumentException($"StudentOptions.ClassNames lists {names.Length} names, but the teacher scores {classCount} classes. Name every teacher output, in its order.", nameof(o.ClassNames));
+    }
+
     /// <summary>Runs the training loop on rows already read into memory; shared by <see cref="Fit(IDataView, IDataView?)"/> and AutoDistill (the network it returns is in training form: see <see cref="ForTask"/>).</summary>
     internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
         TrainingSet train, TrainingSet? validation, int seed, DataStrategyRun? strategy = null)
@@ -171,6 +178,18 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.DataStrategy is not null && strategy is null)
             throw new ArgumentException($"StudentOptions.DataStrategy ({o.DataStrategy.Name}) is applied by the Student trainers' Fit; AutoDistill does not apply it. Set it on the Student trainer, or leave it null in AutoDistillOptions.Student.", nameof(StudentOptions.DataStrategy));
         strategy?.Check(loss);
+        return Train(env, o, loss, train, train.Rows, validation, seed, loop => loop.Run(train, validation, seed), strategy);
+    }
+
+    /// <summary>Runs the training loop on the batches of <paramref name="source"/> (streaming; the network it returns is in training form: see <see cref="ForTask"/>).</summary>
+    internal static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
+        IBatchSource source, TrainingSet? validation, int seed)
+        => Train(env, o, loss, source.Set, source.Rows, validation, seed, loop => loop.Run(source, validation, seed), null);
+
+    /// <summary>Checks that <paramref name="train"/> (the rows' shape) and the loss fit together, then trains with <paramref name="run"/>.</summary>
+    private static (StudentNetwork Network, IReadOnlyList<EpochProgress> History) Train(IHostEnvironment env, StudentOptions o, DistillationLoss loss,
+        TrainingSet train, long rows, TrainingSet? validation, int seed, Func<TrainingLoop, StudentNetwork> run, DataStrategyRun? strategy)
+    {
         if (loss.RequiresTeacher && !train.HasTeacher && o.SelfDistillation is not { Mode: SelfDistillationMode.MeanTeacher })
             throw new ArgumentException($"Loss '{loss.Name}' needs a teacher, but StudentOptions.TeacherColumnName is not set. Set it to the column written by mlContext.Transforms.Distill(...), or use DistillationLoss.CrossEntropy().");
         if (!train.HasLabels && !train.HasTeacher)
@@ -185,12 +204,12 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         loss.To(TorchSharp.torch.CPU);
         void Log(string message) => env.Info("Student", message);
         void Warn(string message) => env.Warn("Student", message);
-        Log($"Training a {string.Join("-", new[] { o.Architecture?.Describe() ?? train.FeatureCount.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(o.HiddenLayers.Append(train.ClassCount).Select(w => w.ToString(System.Globalization.CultureInfo.InvariantCulture))))} student on {train.Rows} rows" +
+        Log($"Training a {string.Join("-", new[] { o.Architecture?.Describe() ?? train.FeatureCount.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(o.HiddenLayers.Append(train.ClassCount).Select(w => w.ToString(System.Globalization.CultureInfo.InvariantCulture))))} student on {rows} rows{(o.Streaming is null ? "" : " (streamed)")}" +
             (validation is null ? "" : $", validating on {validation.Rows}") + $", loss {loss.Name}" +
             (o.TransferSet is { } ts ? $", transfer set {ts.Augmentations} ×{ts.RowsPerRealRow}" : "") +
             (o.SelfDistillation is { } sd ? $", self-distillation: {sd.Describe()}" : "") + $", seed {seed}.");
         var loop = new TrainingLoop(o, loss, Log, Warn) { Strategy = strategy };
-        var network = loop.Run(train, validation, seed);
+        var network = run(loop);
         return (network, loop.History);
     }
 
@@ -312,6 +331,7 @@ public sealed class StudentTrainer : IEstimator<StudentTransformer>
         if (o.TeacherHackingWindow < 0) throw new ArgumentOutOfRangeException(nameof(o.TeacherHackingWindow), o.TeacherHackingWindow, "StudentOptions.TeacherHackingWindow cannot be negative (0 disables the guard).");
         o.TransferSet?.Validate(CnnArchitecture.ImageShapeOf(o.Architecture));
         o.DataStrategy?.Validate(o, task);
+        o.Streaming?.Validate(o, task);
         o.SelfDistillation?.Validate(o, task);
         (o.Architecture as TokenStudentArchitecture)?.Validate(o);
         if (o.TeacherColumnNames is { } several)

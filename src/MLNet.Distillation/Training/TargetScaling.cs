@@ -14,26 +14,18 @@ internal sealed record TargetScaling(float[] Mean, float[] Std)
     /// <summary>Statistics of the rows <paramref name="use"/> selects among the first <paramref name="rows"/> of <paramref name="values"/>.</summary>
     public static TargetScaling Of(RowStore<float> values, int rows, Func<int, bool> use)
     {
-        int k = values.Width;
-        var sum = new double[k];
-        var sq = new double[k];
-        long n = 0;
+        var moments = new ColumnMoments(values.Width);
         for (int r = 0; r < rows; r++)
-        {
-            if (!use(r)) continue;
-            n++;
-            var v = values[r];
-            for (int j = 0; j < k; j++) { sum[j] += v[j]; sq[j] += (double)v[j] * v[j]; }
-        }
-        var mean = new float[k];
-        var std = new float[k];
-        for (int j = 0; j < k; j++)
-        {
-            double mu = n == 0 ? 0 : sum[j] / n;
-            double sd = n == 0 ? 1 : Math.Sqrt(Math.Max(0, sq[j] / n - mu * mu));
-            mean[j] = (float)mu;
-            std[j] = (float)(sd > MinimumStd ? sd : 1);
-        }
+            if (use(r)) moments.Add(values[r]);
+        return Of(moments);
+    }
+
+    /// <summary>The scaling of the rows <paramref name="moments"/> has seen (none: mean 0, scale 1).</summary>
+    public static TargetScaling Of(ColumnMoments moments)
+    {
+        var (mu, sd) = moments.MeanStd();
+        var mean = mu.Select(m => (float)m).ToArray();
+        var std = sd.Select(s => (float)(moments.Count > 0 && s > MinimumStd ? s : 1)).ToArray();
         return new TargetScaling(mean, std);
     }
 

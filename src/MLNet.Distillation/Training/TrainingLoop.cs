@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace MLNet.Distillation.Training;
 
 /// <summary>
-/// The TorchSharp training loop: seeded initialisation and shuffling, each batch gathered from the training set's stores
-/// into tensors reused by every step (<see cref="BatchTensors"/>: no whole-data tensor, no tensor per row), every step
+/// The TorchSharp training loop: seeded initialisation and shuffling, batches from a batch source — the rows in memory
+/// (<see cref="InMemoryBatches"/>) or streamed (<see cref="StreamingBatches"/>) — in tensors reused by every step
+/// (<see cref="BatchTensors"/>: no whole-data tensor, no tensor per row), every step
 /// inside a dispose scope, learning-rate schedule, validation metrics computed chunk by chunk, early stopping with the
 /// best epoch's weights kept.
 /// </summary>
@@ -42,9 +43,9 @@ internal sealed class TrainingLoop
     /// The epochs a run over <paramref name="rows"/> training rows makes: <see cref="StudentOptions.Epochs"/>, or more when
     /// that many epochs would make fewer than <see cref="StudentOptions.MinimumSteps"/> optimisation steps.
     /// </summary>
-    public static int EffectiveEpochs(StudentOptions o, int rows)
+    public static int EffectiveEpochs(StudentOptions o, long rows)
     {
-        int batch = Math.Max(1, Math.Min(o.BatchSize, rows));
+        long batch = Math.Max(1, Math.Min(o.BatchSize, rows));
         long stepsPerEpoch = (rows + batch - 1) / batch;
         long needed = (o.EffectiveMinimumSteps + stepsPerEpoch - 1) / Math.Max(1, stepsPerEpoch);
         return (int)Math.Clamp(needed, o.Epochs, Math.Max(o.Epochs, MaximumEpochs));
@@ -74,11 +75,23 @@ internal sealed class TrainingLoop
     /// <summary>The most epochs <see cref="StudentOptions.MinimumSteps"/> may raise a run to.</summary>
     public const int MaximumEpochs = 1000;
 
+    /// <summary>Trains on the rows of <paramref name="train"/> (those <see cref="Strategy"/> selects), in memory.</summary>
     public StudentNetwork Run(TrainingSet train, TrainingSet? validation, int seed)
     {
         int givenRows = train.Rows;
         train = Strategy?.Select(train, seed) ?? train;
-        var (mean, std) = FeatureStatistics(train);
+        using var source = new InMemoryBatches(train, _o.BatchSize);
+        return Run(source, validation, seed, givenRows);
+    }
+
+    /// <summary>
+    /// Trains on the batches of <paramref name="source"/>, validating on <paramref name="validation"/> (in memory) after each
+    /// epoch; <paramref name="givenRows"/>: the rows before <see cref="Strategy"/> selected some (default: the source's).
+    /// </summary>
+    public StudentNetwork Run(IBatchSource source, TrainingSet? validation, int seed, int? givenRows = null)
+    {
+        var train = source.Set;
+        var (mean, std) = source.FeatureStatistics();
         var scale = std.Select(s => s > 1e-6f ? 1f / s : 1f).ToArray();
         MlpStudent created;
         RandomTeacherPhase? randomTeacher;
@@ -93,7 +106,7 @@ internal sealed class TrainingLoop
             randomTeacher = RandomTeacherPhase.For(_o, created);   // after the student: it starts as a scratch fit's does
         }
         using var model = created;
-        int rowsPerStep = Math.Min(_o.BatchSize, train.Rows);
+        int rowsPerStep = (int)Math.Min(_o.BatchSize, source.Rows);
         long workPerStep = TorchThreads.WorkPerStep(created.DenseInputWidth, _o.HiddenLayers, train.ClassCount, rowsPerStep)
             + (created.Body?.MultiplyAddsPerRow ?? 0) * rowsPerStep;
         using var threads = TorchThreads.Apply(_o.NumberOfThreads, workPerStep);
@@ -107,17 +120,20 @@ internal sealed class TrainingLoop
         using var adversarial = AdversarialTransferSource.Create(_o.TransferSet, train, seed);
 
         var rng = new Random(seed);
-        int n = train.Rows;
-        var plan = new BatchPlan(train, _o.BatchSize);
-        int batch = plan.Capacity;
-        using var batches = new BatchTensors(train, batch);
-        int stepsPerEpoch = plan.StepsPerEpoch;
+        long n = source.Rows;
+        int batch = source.Capacity;
+        int stepsPerEpoch = source.StepsPerEpoch;
         _epochs = EffectiveEpochs(_o, n);
         if (_epochs > _o.Epochs)
             _log($"Training {_epochs} epochs instead of {_o.Epochs}: {n} rows make {stepsPerEpoch} steps per epoch, and a fit makes at least {_o.EffectiveMinimumSteps} (StudentOptions.MinimumSteps{(_o.MinimumSteps is null ? ", the default while Epochs is not set" : "")}).");
-        if (phase is not null) _epochs = phase.Run(model, plan, batches, rng, _epochs, _o, _log);
+        if (phase is not null) _epochs = phase.Run(model, source, rng, _epochs, _o, _log);
         long totalSteps = (long)stepsPerEpoch * _epochs, step = 0;
-        var strategyReport = Strategy is null ? null : StrategyReport(givenRows, train, totalSteps);
+        if (_o.Streaming?.MaxSteps is long budget && budget < totalSteps)
+        {
+            _log($"Stopping after {budget} steps (StudentOptions.Streaming.MaxSteps) instead of {totalSteps}: {(double)budget / stepsPerEpoch:0.###} epochs; the schedule spans them.");
+            (totalSteps, _epochs) = (budget, (int)((budget + stepsPerEpoch - 1) / stepsPerEpoch));
+        }
+        var strategyReport = Strategy is null ? null : StrategyReport(givenRows ?? train.Rows, train, totalSteps);
         var rowWeights = Strategy?.RowWeights;
         if (strategyReport is not null) _log($"Data strategy {Strategy!.Describe(strategyReport)}.");
         double best = double.NegativeInfinity, bestGroundTruth = double.NegativeInfinity;
@@ -130,20 +146,20 @@ internal sealed class TrainingLoop
             var watch = Stopwatch.StartNew();
             var studentTime = TimeSpan.Zero;
             model.train();
-            plan.Shuffle(rng);
-            if (Strategy is { Resamples: true }) Strategy.Resample(plan.Order, rng);
-            transfer?.StartEpoch(plan.Order, batch);
+            source.StartEpoch(rng);
+            if (Strategy is { Resamples: true }) Strategy.Resample(source.Plan!.Order, rng);
+            if (transfer is not null) transfer.StartEpoch(source.Plan!.Order, batch);
             var termSums = new Dictionary<string, double>();
             double lossSum = 0, lr = 0;
             long correct = 0, labelled = 0;
-            for (int stepInEpoch = 0; stepInEpoch < stepsPerEpoch; stepInEpoch++)
+            int steps = (int)Math.Min(stepsPerEpoch, totalSteps - step);
+            for (int stepInEpoch = 0; stepInEpoch < steps; stepInEpoch++)
             {
                 _o.CancellationToken.ThrowIfCancellationRequested();
                 var synthetic = transfer?.Next(stepInEpoch);
                 var studentWatch = Stopwatch.StartNew();
                 using var scope = NewDisposeScope();
-                var (start, count) = plan.Segment(stepInEpoch);
-                var rows = batches.Fill(plan.Order.AsSpan(start, count));
+                var rows = source.Next(stepInEpoch);
                 var x = rows.Features;
                 var y = rows.Labels;
                 var t = rows.Teacher;
@@ -167,7 +183,7 @@ internal sealed class TrainingLoop
                     TeacherExtras = rows.Extras, StudentLayers = layers, TransferRows = synthetic?.Rows ?? 0,
                     Labels = y, Features = x, Penultimate = features, MainHead = model.Head, Heads = model.ExtraHeads(features),
                     Epoch = epoch, TotalEpochs = _epochs, Step = step, Training = true,
-                    RowWeights = rowWeights is null ? null : BatchWeights(rowWeights, plan.Order.AsSpan(start, count), synthetic?.Rows ?? 0),
+                    RowWeights = rowWeights is null ? null : BatchWeights(rowWeights, source.Plan!.Batch(stepInEpoch), synthetic?.Rows ?? 0),
                 };
                 var terms = rows.SeparateTeachers.Length == 0 ? _loss.Compute(ctx) : PerTeacherTerms(ctx, rows.SeparateTeachers, train);
                 var total = terms.Total;
@@ -193,8 +209,8 @@ internal sealed class TrainingLoop
 
             var progress = new EpochProgress
             {
-                Epoch = epoch + 1, TotalEpochs = _epochs, Loss = lossSum / stepsPerEpoch, LearningRate = lr,
-                LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / stepsPerEpoch),
+                Epoch = epoch + 1, TotalEpochs = _epochs, Loss = lossSum / steps, LearningRate = lr,
+                LossTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / steps),
                 TrainAccuracy = labelled > 0 ? correct / (double)labelled : double.NaN,
                 StudentTime = studentTime, TeacherTime = (transfer?.TakeTeacherTime() ?? TimeSpan.Zero) + (adversarial?.TakeTeacherTime() ?? TimeSpan.Zero),
             };
@@ -422,31 +438,4 @@ internal sealed class TrainingLoop
 
     private double LearningRateAt(long step, long totalSteps, int stepsPerEpoch)
         => LearningRates.At(_o.Schedule, _o.LearningRate, step, totalSteps, (long)_o.WarmupEpochs * stepsPerEpoch);
-
-    /// <summary>Per-feature mean and (population) standard deviation of the training rows.</summary>
-    private static (float[] Mean, float[] Std) FeatureStatistics(TrainingSet s)
-    {
-        int f = s.FeatureCount;
-        var mean = new double[f];
-        var sq = new double[f];
-        for (int r = 0; r < s.Rows; r++)
-        {
-            var row = s.FeatureRow(r);
-            for (int j = 0; j < f; j++)
-            {
-                double v = row[j];
-                mean[j] += v;
-                sq[j] += v * v;
-            }
-        }
-        var m = new float[f];
-        var sd = new float[f];
-        for (int j = 0; j < f; j++)
-        {
-            double mu = mean[j] / s.Rows;
-            m[j] = (float)mu;
-            sd[j] = (float)Math.Sqrt(Math.Max(0, sq[j] / s.Rows - mu * mu));
-        }
-        return (m, sd);
-    }
 }

@@ -12,7 +12,7 @@ namespace MLNet.Distillation.Training;
 /// exactly once per fit, not once per epoch. A split or subset is a view — an array of row numbers over the same stores —
 /// so that holding out validation rows copies nothing, and the training loop gathers each batch straight from the stores.
 /// </summary>
-internal sealed class TrainingSet
+internal sealed partial class TrainingSet
 {
     /// <summary>The stores of a set and what they hold; splits and subsets share them.</summary>
     private sealed record Stores(RowStore<float> Features, RowStore<int> Labels, RowStore<float>? Targets, RowStore<int>? Groups,
@@ -158,10 +158,11 @@ internal sealed class TrainingSet
     /// validation rows; not at all with <paramref name="rawTargets"/>). Reading reports its progress as <paramref name="stage"/>
     /// to <see cref="StudentOptions.LoadingProgress"/> and <paramref name="log"/>, and stops on <see cref="StudentOptions.CancellationToken"/>;
     /// and the extra teacher columns <paramref name="extraColumns"/> a loss reads (<see cref="DistillationLoss.TeacherColumns"/>) are read as they are.
+    /// With a <paramref name="window"/> (streaming), it reads the window's next rows from the window's open cursor instead of every row.
     /// </summary>
     public static TrainingSet Load(IDataView data, StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification, TrainingSet? reference = null,
         ClassAligner? aligner = null, LoadingStage stage = LoadingStage.TrainingRows, Action<string>? log = null, bool rawTargets = false,
-        IReadOnlyList<string>? extraColumns = null)
+        IReadOnlyList<string>? extraColumns = null, RowWindow? window = null)
     {
         var schema = data.Schema;
         var feature = schema.GetColumnOrNull(o.FeatureColumnName)
@@ -234,23 +235,25 @@ internal sealed class TrainingSet
         if (group is { } gcol) cols.Add(gcol);
         cols.AddRange(teachers);
 
-        long? rowCount = data.GetRowCount();
+        long? rowCount = window is null ? data.GetRowCount() : window.Limit;
         var features = new RowStore<float>(f, rowCount);
         var labels = new RowStore<int>(1, rowCount);
         var targets = keyLabels ? null : new RowStore<float>(k, rowCount);
         var groups = group is null ? null : new RowStore<int>(1, rowCount);
         var teacherValues = teachers.Select(_ => new RowStore<float>(k, rowCount)).ToArray();
         var extraValues = extras.ToDictionary(e => e.Name, e => new RowStore<float>(((VectorDataViewType)e.Type).Size, rowCount));
-        var meter = new ProgressMeter(stage, rowCount, p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
+        var meter = window is not null ? window.Meter : new ProgressMeter(stage, rowCount, p => { log?.Invoke(p.ToString()); o.LoadingProgress?.Invoke(p); },
             o.CancellationToken, o.LoadingProgressInterval);
         o.CancellationToken.ThrowIfCancellationRequested();
         DataViewRowCursor cursor;
-        // A teacher pass that opening the cursor sets off (a soft-label cache being written) stops and reports with this fit.
-        using (new FitObserver(o.CancellationToken, o.LoadingProgress, o.LoadingProgressInterval).Enter())
-            cursor = data.GetRowCursor(cols);
-        using (cursor)
+        if (window is not null) cursor = window.Cursor(data, cols, o);
+        else
+            // A teacher pass that opening the cursor sets off (a soft-label cache being written) stops and reports with this fit.
+            using (new FitObserver(o.CancellationToken, o.LoadingProgress, o.LoadingProgressInterval).Enter())
+                cursor = data.GetRowCursor(cols);
+        using (window is null ? cursor : null)
         {
-            meter.Start();
+            if (window is null) meter!.Start();
             var fGetter = tokens is null ? cursor.GetGetter<VBuffer<float>>(feature) : null;
             var tokenGetter = tokens?.Bind(cursor);
             int largestId = 0;
@@ -263,9 +266,10 @@ internal sealed class TrainingSet
             VBuffer<float> fb = default, tb = default;
             var rawTeacher = new float[rawTeacherWidth ?? 0];
             bool hasLabels = false;
-            while (cursor.MoveNext())
+            int firstRow = window?.RowsRead ?? 0, limit = window?.Limit ?? int.MaxValue;
+            while (features.Count < limit && cursor.MoveNext())
             {
-                row = features.Count;
+                row = firstRow + features.Count;
                 if (tokenGetter is not null) largestId = Math.Max(largestId, tokenGetter(row, features.Append()));
                 else
                 {
@@ -290,10 +294,11 @@ internal sealed class TrainingSet
                     eGetters[i](ref tb);
                     CheckFinite(Dense(tb, extraValues[extras[i].Name].Append()), row, $"teacher column '{extras[i].Name}'");
                 }
-                meter.Row();
+                meter?.Row();
             }
-            meter.Finish();
-            if (features.Count == 0) throw new ArgumentException("The training data has no rows.");
+            if (window is null) meter!.Finish();
+            else window.Read(features.Count);
+            if (features.Count == 0 && firstRow == 0) throw new ArgumentException("The training data has no rows.");
             int vocabulary = tokens is null ? 0 : reference?.VocabularySize ?? tokens.Vocabulary(largestId);
             if (task == DistillationTask.BinaryClassification)
                 for (int i = 0; i < kinds.Count; i++) kinds[i] = TeacherOutputKind.Logits;   // one logit per row now, whatever the teacher emitted
@@ -307,7 +312,8 @@ internal sealed class TrainingSet
                 if (rawTargets) CheckUnitInterval(targets!, labels, teacherValues, teacherNames, o.LabelColumnName);
                 else
                 {
-                    scaling = reference is not null ? reference.Scaling
+                    scaling = window is not null ? window.Scaling
+                        : reference is not null ? reference.Scaling
                         : hasLabels ? TargetScaling.Of(targets!, n, r => labels[r][0] >= 0)
                         : teacherValues.Length > 0 ? TargetScaling.Of(teacherValues[0], n, _ => true)
                         : null;

@@ -255,13 +255,12 @@ public class SelfDistillationTests
         var o = Options(new SelfDistillationOptions { Mode = SelfDistillationMode.RandomTeacher, RandomTeacherFraction = 0.5, RandomTeacherOutputs = 256 }, 1);
         var data = LabelToKey(ml).Fit(ml.Data.LoadFromEnumerable(Spirals(640, 0.05, 1))).Transform(ml.Data.LoadFromEnumerable(Spirals(640, 0.05, 1)));
         var set = TrainingSet.Load(data, o);
-        var plan = new BatchPlan(set, o.BatchSize);
-        using var batches = new BatchTensors(set, plan.Capacity);
+        using var batches = new InMemoryBatches(set, o.BatchSize);
         manual_seed(1);
         using var student = new MlpStudent(FeatureCount, o.HiddenLayers, 3, StudentActivation.Relu, 0, [], null, null);
         using var phase = RandomTeacherPhase.For(o, student)!;
         var log = new List<string>();
-        int left = phase.Run(student, plan, batches, new Random(1), epochs: 40, o, log.Add);
+        int left = phase.Run(student, batches, new Random(1), 40, o, log.Add);
         Assert.Equal(20, left);                         // 40 epochs of 10 steps: 200 steps in the phase, 20 epochs after it
         Assert.Equal(20, phase.PassLosses.Count);
         Assert.True(phase.PassLosses[^1] < phase.PassLosses[0] - 0.1, string.Join(", ", phase.PassLosses.Select(l => l.ToString("F3"))));

@@ -1,0 +1,45 @@
+namespace MLNet.Distillation.Training;
+
+internal sealed partial class TrainingSet
+{
+    /// <summary>
+    /// A set of <paramref name="capacity"/> zeroed rows shaped like <paramref name="like"/> (the same columns, widths, task,
+    /// teacher kinds, weights and class order) that <see cref="Put"/> overwrites row by row: the slots of a shuffle buffer.
+    /// </summary>
+    /// <param name="like">A set read from the same data (e.g. its first window).</param>
+    /// <param name="capacity">Rows (slots).</param>
+    /// <param name="scaling">The regression standardisation of the whole data (the rows put are already standardised with it).</param>
+    /// <param name="hasLabels">Whether any row of the whole data has a label.</param>
+    public static TrainingSet Slots(TrainingSet like, int capacity, TargetScaling? scaling, bool hasLabels)
+    {
+        var s = like._s;
+        RowStore<T> Zeroed<T>(RowStore<T> shape) where T : unmanaged
+        {
+            var store = new RowStore<T>(shape.Width, capacity);
+            for (int r = 0; r < capacity; r++) store.Append();
+            return store;
+        }
+        RowStore<T>? Optional<T>(RowStore<T>? shape) where T : unmanaged => shape is null ? null : Zeroed(shape);
+        var stores = new Stores(Zeroed(s.Features), Zeroed(s.Labels), Optional(s.Targets), Optional(s.Groups), Optional(s.Teacher),
+            s.Teachers.Select(Zeroed).ToArray(), s.Extras.ToDictionary(e => e.Key, e => Zeroed(e.Value)), s.Vocabulary);
+        return new TrainingSet(stores, like.Task, like.ClassCount, like.TeacherKind, like.TeacherKinds, like.TeacherWeights, like.TeacherOrder, scaling, hasLabels, null);
+    }
+
+    /// <summary>Overwrites row <paramref name="slot"/> of this set with row <paramref name="row"/> of <paramref name="from"/> (a set of the same shape), every column.</summary>
+    public void Put(int slot, TrainingSet from, int row)
+    {
+        int source = from.Source(row), target = Source(slot);
+        var (f, t) = (from._s, _s);
+        f.Features[source].CopyTo(t.Features[target]);
+        f.Labels[source].CopyTo(t.Labels[target]);
+        if (f.Targets is not null) f.Targets[source].CopyTo(t.Targets![target]);
+        if (f.Groups is not null) f.Groups[source].CopyTo(t.Groups![target]);
+        if (f.Teacher is not null) f.Teacher[source].CopyTo(t.Teacher![target]);
+        for (int i = 0; i < f.Teachers.Length; i++) f.Teachers[i][source].CopyTo(t.Teachers[i][target]);
+        foreach (var (name, store) in f.Extras) store[source].CopyTo(t.Extras[name][target]);
+    }
+
+    /// <summary>The outputs of row <paramref name="row"/> of the first teacher read: the single teacher, or the first of those kept separate (regression target scaling without labels).</summary>
+    public ReadOnlySpan<float> FirstTeacherRow(int row)
+        => (_s.Teachers.Length > 0 ? _s.Teachers[0] : _s.Teacher ?? throw new InvalidOperationException("The training rows have no teacher column."))[Source(row)];
+}
