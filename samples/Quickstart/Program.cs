@@ -6,6 +6,7 @@
 //
 //   dotnet run --project samples/Quickstart                # the whole comparison and the report (about a minute on 2 cores)
 //   dotnet run --project samples/Quickstart -- --output DIR
+//   dotnet run --project samples/Quickstart -- --checkpoint DIR   # checkpoint each fit every epoch into DIR/<fit>; a rerun resumes
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
@@ -19,6 +20,7 @@ using MLNet.Distillation.Training;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var outputDir = Path.GetFullPath(args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault() ?? "quickstart-output");
+var checkpointDir = args.SkipWhile(a => a != "--checkpoint").Skip(1).FirstOrDefault() is { } c ? Path.GetFullPath(c) : null;
 var dataDir = Path.Combine(AppContext.BaseDirectory, "Data");
 var teacherPath = Path.Combine(dataDir, "fashion_cnn_teacher.onnx");
 const int LabelledRows = 500, Epochs = 30, Seed = 1;
@@ -47,8 +49,10 @@ var testLabels = Labels(teacherOnly.Transform(test));
 double teacherAcc = Accuracy(teacherScores, testLabels);
 Console.WriteLine($"Teacher {Path.GetFileName(teacherPath)}: test accuracy {teacherAcc:P2} ({new FileInfo(teacherPath).Length / 1024} KiB).");
 
-StudentOptions Options(string? teacherColumn, DistillationLoss? loss) => new()
+StudentOptions Options(string? teacherColumn, DistillationLoss? loss, string fit) => new()
 {
+    // One folder per fit: an interrupted run resumes each fit where it stopped, a finished one returns at once.
+    Checkpoint = checkpointDir is null ? null : new CheckpointOptions { Directory = Path.Combine(checkpointDir, string.Concat(fit.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-'))) },
     TeacherColumnName = teacherColumn,
     Loss = loss,
     HiddenLayers = hidden,
@@ -63,9 +67,9 @@ var results = new List<(string Setting, string Student, double Accuracy, double 
 {
     var watch = Stopwatch.StartNew();
     var model = teacherColumn is null
-        ? labelToKey.Append(ml.MulticlassClassification.Trainers.Student(Options(null, null))).Fit(data)
+        ? labelToKey.Append(ml.MulticlassClassification.Trainers.Student(Options(null, null, $"{setting} {name}"))).Fit(data)
         : labelToKey.Append(ml.Transforms.Distill(teacherColumn, "Features", teacherPath))
-                    .Append(ml.MulticlassClassification.Trainers.Student(Options(teacherColumn, loss))).Fit(data);
+                    .Append(ml.MulticlassClassification.Trainers.Student(Options(teacherColumn, loss, $"{setting} {name}"))).Fit(data);
     var predictions = model.Transform(test);
     var metrics = ml.MulticlassClassification.Evaluate(predictions);
     var student = model.LastTransformer;

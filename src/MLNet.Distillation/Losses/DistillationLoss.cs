@@ -197,6 +197,18 @@ public sealed class CompositeLoss : DistillationLoss
     /// <inheritdoc />
     public override void LearnFromHeldOut(LossContext context) { foreach (var p in _parts) p.LearnFromHeldOut(context); }
 
+    internal override string? CheckpointRefusal => _parts.Select(p => p.CheckpointRefusal).FirstOrDefault(r => r is not null);
+
+    internal override void SaveState(IDictionary<string, Tensor> state, string prefix)
+    {
+        for (int i = 0; i < _parts.Length; i++) _parts[i].SaveState(state, $"{prefix}{i}.");
+    }
+
+    internal override void LoadState(IReadOnlyDictionary<string, Tensor> state, string prefix)
+    {
+        for (int i = 0; i < _parts.Length; i++) _parts[i].LoadState(state, $"{prefix}{i}.");
+    }
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

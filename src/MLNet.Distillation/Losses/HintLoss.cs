@@ -244,6 +244,25 @@ public sealed class HintLoss : DistillationLoss
         return where(isMax, others.expand(b, b), rest) - Math.Log(b - 1);
     }
 
+    /// <summary>ND's running class sums and counts, when it has seen a labelled row.</summary>
+    internal override void SaveState(IDictionary<string, Tensor> state, string prefix)
+    {
+        if (_classSums is null) return;
+        state[prefix + "class-sums"] = _classSums;
+        state[prefix + "class-counts"] = _classCounts!;
+    }
+
+    internal override void LoadState(IReadOnlyDictionary<string, Tensor> state, string prefix)
+    {
+        _classSums?.Dispose();
+        _classCounts?.Dispose();
+        _classSums = _classCounts = null;
+        if (!state.TryGetValue(prefix + "class-sums", out var sums)) return;
+        var device = _device ?? CPU;
+        _classSums = sums.to(device).clone().DetachFromDisposeScope();
+        _classCounts = state[prefix + "class-counts"].to(device).clone().DetachFromDisposeScope();
+    }
+
     private static Tensor Move(Tensor tensor, Device device)
     {
         var moved = tensor.to(device).DetachFromDisposeScope();

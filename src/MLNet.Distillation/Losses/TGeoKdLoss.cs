@@ -290,6 +290,10 @@ public sealed class TGeoKdLoss : DistillationLoss
         return moved;
     }
 
+    internal override string? CheckpointRefusal =>
+        $"Loss '{Name}' (DistillationLoss.TGeoKd) trains its own fusion network with its own optimiser and keeps held-out caches between epochs, which checkpoints do not save. " +
+        "Train it without StudentOptions.Checkpoint, or checkpoint a fit with another loss.";
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

@@ -52,6 +52,12 @@ public abstract class WrappingLoss : DistillationLoss
     /// <inheritdoc />
     public override void LearnFromHeldOut(LossContext context) => Inner.LearnFromHeldOut(context);
 
+    internal override string? CheckpointRefusal => Inner.CheckpointRefusal;
+
+    internal override void SaveState(IDictionary<string, Tensor> state, string prefix) => Inner.SaveState(state, prefix);
+
+    internal override void LoadState(IReadOnlyDictionary<string, Tensor> state, string prefix) => Inner.LoadState(state, prefix);
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

@@ -44,6 +44,9 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
             throw new ArgumentException("AutoDistillOptions.Student.TransferSet is set, but AutoDistill chooses transfer sets per candidate. Give it to a candidate instead (new AutoDistillCandidate(name, createLoss, transferSet)), or pass the teacher path to AutoDistillCandidate.DefaultSpace(teacherPath).", nameof(options));
         if (options.Student.Streaming is not null)
             throw new ArgumentException("AutoDistillOptions.Student.Streaming is set, but AutoDistill trains many candidates on rows held in memory. Search on a sample that fits in memory, then train the chosen loss with StudentOptions.Streaming.", nameof(options));
+        if (options.Student.Checkpoint is not null)
+            throw new ArgumentException("AutoDistillOptions.Student.Checkpoint is set, but AutoDistill does not checkpoint its search. Set it to null; " +
+                "to checkpoint a long fit of the winner, train it with Trainers.Student(...) with the winner's loss and schedule (StudentTransformer.AutoDistill) and StudentOptions.Checkpoint.", nameof(options));
         if (options.Student.ValidationFraction > 0)
             throw new ArgumentException($"AutoDistillOptions.Student.ValidationFraction is set ({options.Student.ValidationFraction}), but AutoDistill holds out its own validation rows. Set AutoDistillOptions.ValidationFraction instead, or pass validation data to Fit(train, validation).", nameof(options));
         if (options.ValidationFraction is <= 0 or >= 1)

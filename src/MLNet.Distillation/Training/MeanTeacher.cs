@@ -82,6 +82,28 @@ internal sealed class MeanTeacher : IDisposable
         Updates++;
     }
 
+    /// <summary>
+    /// Adds what a checkpoint needs to continue the average (the teacher's weights, the update count and the noise
+    /// generator's state) to <paramref name="state"/>; call inside a dispose scope.
+    /// </summary>
+    public void SaveState(IDictionary<string, Tensor> state)
+    {
+        foreach (var (name, p) in _teacher.named_parameters()) state[StatePrefix + name] = p;
+        state[StatePrefix + "updates"] = tensor(Updates);
+        if (_generator is not null) state[StatePrefix + "noise-generator"] = _generator.get_state();
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote.</summary>
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        using (no_grad())
+            foreach (var (name, p) in _teacher.named_parameters()) p.copy_(state[StatePrefix + name]);
+        Updates = state[StatePrefix + "updates"].item<long>();
+        if (_generator is not null) _generator.set_state(state[StatePrefix + "noise-generator"]);
+    }
+
+    private const string StatePrefix = "mean-teacher.";
+
     public void Dispose()
     {
         _teacher.Dispose();

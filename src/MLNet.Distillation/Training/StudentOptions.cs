@@ -208,6 +208,12 @@ public sealed class StudentOptions
     /// </summary>
     public StreamingOptions? Streaming { get; set; }
 
+    /// <summary>
+    /// Checkpoints of the fit: written every few steps or epochs, and resumed from automatically by a later fit with the same
+    /// data, options and seed, which then ends exactly as an uninterrupted fit. Null (default): none. See <see cref="CheckpointOptions"/>.
+    /// </summary>
+    public CheckpointOptions? Checkpoint { get; set; }
+
     /// <summary>Called after every epoch with the loss terms and metrics; also logged to <c>MLContext.Log</c>.</summary>
     public Action<EpochProgress>? Progress { get; set; }
 

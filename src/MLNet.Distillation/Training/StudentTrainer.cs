@@ -54,6 +54,7 @@ public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
         try
         {
             CheckTask(loss, Task);
+            FitCheckpoints.CheckSupported(o, loss);   // before the rows are read: that may run the teacher for long
             if (ownLoss && o.DataStrategy?.DefaultLoss(o) is { } strategyLoss)
             {
                 _env.Info("Student", $"StudentOptions.Loss is not set: {o.DataStrategy.Name} distils with {strategyLoss.Name}.");

@@ -141,7 +141,17 @@ internal sealed class TrainingLoop
         StudentNetwork? bestNetwork = null, bestGroundTruthNetwork = null;
         var task = train.Task;
 
-        for (int epoch = 0; epoch < _epochs; epoch++)
+        var checkpoints = FitCheckpoints.For(_o, CheckpointFingerprint.Of(_o, _loss, train, source.Rows, validation, seed, _epochs, totalSteps, mean, std), model, _loss, optimizer, meanTeacher, _log);
+        var resumed = checkpoints?.Resume();
+        if (resumed is { } at)
+        {
+            (step, best, bestGroundTruth, sinceBest, bestNetwork, bestGroundTruthNetwork) = (at.Step, at.Best, at.BestGroundTruth, at.SinceBest, at.BestNetwork, at.BestGroundTruthNetwork);
+            History.AddRange(at.History);
+            if (at.Stop == CheckpointStop.TeacherHacking) return bestGroundTruthNetwork ?? kept.ToNetwork();
+            if (at.Stop == CheckpointStop.None && at.Epoch < _epochs) FitCheckpoints.ReplayEpochs(source, rng, at.Epoch);   // the batch order is a function of the seed and the epoch
+        }
+
+        for (int epoch = resumed is { Stop: CheckpointStop.None } ? resumed.Epoch : resumed is null ? 0 : _epochs; epoch < _epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
             var studentTime = TimeSpan.Zero;
@@ -153,7 +163,15 @@ internal sealed class TrainingLoop
             double lossSum = 0, lr = 0;
             long correct = 0, labelled = 0;
             int steps = (int)Math.Min(stepsPerEpoch, totalSteps - step);
-            for (int stepInEpoch = 0; stepInEpoch < steps; stepInEpoch++)
+            int firstStep = 0;
+            var before = TimeSpan.Zero;   // of this epoch, in the run that wrote the checkpoint
+            if (resumed is { StepInEpoch: > 0 } mid && epoch == mid.Epoch)
+            {
+                (firstStep, termSums, lossSum, lr, correct, labelled, studentTime, before) =
+                    (mid.StepInEpoch, mid.TermSums.ToDictionary(), mid.LossSum, mid.LearningRate, mid.Correct, mid.Labelled, mid.StudentTime, mid.EpochElapsed);
+                FitCheckpoints.SkipBatches(source, firstStep);
+            }
+            for (int stepInEpoch = firstStep; stepInEpoch < steps; stepInEpoch++)
             {
                 _o.CancellationToken.ThrowIfCancellationRequested();
                 var synthetic = transfer?.Next(stepInEpoch);
@@ -205,6 +223,13 @@ internal sealed class TrainingLoop
                     labelled += counted;
                 }
                 studentTime += studentWatch.Elapsed;
+                if (checkpoints?.DueAfterStep(step, stepInEpoch + 1 == steps) == true)
+                    checkpoints.Save(new LoopCheckpoint
+                    {
+                        Epoch = epoch, StepInEpoch = stepInEpoch + 1, Step = step, LossSum = lossSum, LearningRate = lr, Correct = correct, Labelled = labelled,
+                        TermSums = termSums.ToArray(), StudentTime = studentTime, EpochElapsed = before + watch.Elapsed, Best = best, BestGroundTruth = bestGroundTruth,
+                        SinceBest = sinceBest, BestNetwork = bestNetwork, BestGroundTruthNetwork = bestGroundTruthNetwork, History = History.ToArray(),
+                    });
             }
 
             var progress = new EpochProgress
@@ -245,18 +270,26 @@ internal sealed class TrainingLoop
                     stopForHacking = _o.StopOnTeacherHacking;
                 }
             }
-            progress = progress with { Elapsed = watch.Elapsed, DataStrategy = strategyReport is null ? null : Strategy!.Describe(strategyReport) };
+            progress = progress with { Elapsed = before + watch.Elapsed, DataStrategy = strategyReport is null ? null : Strategy!.Describe(strategyReport) };
             History.Add(progress);
             _log(progress.ToString());
             _o.Progress?.Invoke(progress);
+            bool stopEarly = validation is not null && _o.EarlyStoppingPatience is int patience && sinceBest >= patience;
+            var stop = stopForHacking ? CheckpointStop.TeacherHacking : stopEarly ? CheckpointStop.EarlyStopping : CheckpointStop.None;
+            if (checkpoints?.DueAtEpochEnd(epoch + 1, _epochs, step, stop) == true)
+                checkpoints.Save(new LoopCheckpoint
+                {
+                    Epoch = epoch + 1, StepInEpoch = 0, Step = step, Stop = stop, Best = best, BestGroundTruth = bestGroundTruth, SinceBest = sinceBest,
+                    BestNetwork = bestNetwork, BestGroundTruthNetwork = bestGroundTruthNetwork, History = History.ToArray(),
+                });
             if (stopForHacking)
             {
                 _log($"Stopping at epoch {epoch + 1} on suspected teacher hacking; keeping the weights with the best ground-truth validation log-loss.");
                 return bestGroundTruthNetwork ?? kept.ToNetwork();
             }
-            if (validation is not null && _o.EarlyStoppingPatience is int patience && sinceBest >= patience)
+            if (stopEarly)
             {
-                _log($"Early stopping after epoch {epoch + 1}: no improvement of {_o.EarlyStoppingMetric} for {patience} epochs; keeping epoch {History.Last(h => h.IsBest).Epoch}.");
+                _log($"Early stopping after epoch {epoch + 1}: no improvement of {_o.EarlyStoppingMetric} for {_o.EarlyStoppingPatience} epochs; keeping epoch {History.Last(h => h.IsBest).Epoch}.");
                 break;
             }
         }
