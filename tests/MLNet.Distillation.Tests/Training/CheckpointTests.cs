@@ -203,6 +203,34 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void AStreamedFitResumedMidEpochReadsOnToTheSameBatchesAndEqualsAnUninterruptedFit()
+    {
+        using var folder = new TempFolder();
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 600).Select(i => new StreamingTests.IdRow { Features = [i % 37, MathF.Sin(i), i % 3], Label = (uint)(i % 3 + 1) }).ToList();
+        var path = folder.File("rows.idv");
+        using (var file = File.Create(path)) ml.Data.SaveAsBinary(ml.Data.LoadFromEnumerable(rows), file);
+        var data = ml.Data.LoadFromBinary(path);   // shuffles its source order each epoch, from the fit's generator
+        StudentOptions Streamed(string? checkpoints, CancellationToken cancel = default, Action<EpochProgress>? progress = null) => new()
+        {
+            HiddenLayers = [8], BatchSize = 32, Epochs = 3, MinimumSteps = 0, Seed = 5, LearningRate = 0.01, Dropout = 0.2,
+            Streaming = new StreamingOptions { ShuffleBufferRows = 100, ShuffleSource = true },
+            CancellationToken = cancel, Progress = progress,
+            Checkpoint = checkpoints is null ? null : new CheckpointOptions { Directory = checkpoints, EverySteps = 7 },
+        };
+        var checkpoints = Path.Combine(folder.Path, "checkpoints");
+        var uninterrupted = ml.MulticlassClassification.Trainers.Student(Streamed(null)).Fit(data);
+
+        using (var cts = new CancellationTokenSource())
+            Assert.ThrowsAny<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.Student(Streamed(checkpoints, cts.Token, p => { if (p.Epoch == 2) cts.Cancel(); })).Fit(data));
+        Assert.Equal(35, FitCheckpoints.List(checkpoints)[0].Step);   // 19 steps per epoch: step 16 of the second epoch
+        var resumed = ml.MulticlassClassification.Trainers.Student(Streamed(checkpoints)).Fit(data);
+
+        AssertSameWeights(uninterrupted.Network, resumed.Network);
+        AssertSameHistory(uninterrupted.History, resumed.History);
+    }
+
+    [Fact]
     public void RerunningAFinishedFitReturnsItsResultWithoutTrainingAndKeepsTheLastCheckpoints()
     {
         using var folder = new TempFolder();
