@@ -181,17 +181,18 @@ public static class StudentOnnxExporter
     /// or NaN when any feature is NaN or ±∞ (such a feature makes every h non-finite: NaN·w, ±∞·w and 0·∞ are not finite),
     /// computed as one <c>MatMul</c> of h with a zero column.
     /// The guard is added to every logit, so such a row has NaN logits even where a ReLU or a saturating tanh would have
-    /// turned its first layer back into finite numbers — and so never a confident class. With a body (a CNN's max pools and
-    /// ReLUs turn a NaN pixel into finite features in ONNX Runtime) the guard is <c>Σ 0·x</c> over the raw input instead, except
+    /// turned its first layer back into finite numbers — and so never a confident class. With a body (in ONNX Runtime a
+    /// CNN's ReLUs and max pools turned a NaN pixel into finite features) the guard is <c>Σ 0·x</c> over the raw input instead, except
     /// for token ids, which are never non-finite (it stays on the first layer: always 0 there). The constants are <c>Constant</c>
     /// nodes, not initializers, so that the graph's parameter count stays the network's.
     /// </summary>
     private static (string Logits, string Guard) GuardedLogits(OnnxGraphBuilder g, StudentNetwork network, string inputName, string outputName)
     {
         string x = network.Body?.EmitOnnx(g, inputName) ?? inputName, guard = "";
-        // A body can swallow a NaN before the first dense layer (ONNX Runtime's MaxPool and Relu turn NaN into a finite
-        // value), so with a body the guard reads the raw input instead: Σ 0·x over the row's values. Token ids are integers,
-        // never NaN or ±∞ (ids outside the vocabulary read as padding: TokenIdsOnnx), so a token body keeps the first layer's guard.
+        // A body can swallow a NaN before the first dense layer (in ONNX Runtime a CNN's ReLUs and max pools turned a NaN
+        // pixel into finite features), so with a body the guard reads the raw input instead: Σ 0·x over the row's values.
+        // Token ids are integers, never NaN or ±∞ (ids outside the vocabulary read as padding: TokenIdsOnnx), so a token
+        // body keeps the first layer's guard.
         if (network.Body is not null and not ITokenIdBody)
             guard = g.AddNode("MatMul", [inputName, g.AddConstant("input_zero_column", new float[network.InputSize], network.InputSize, 1)], "not_finite_guard");
         var (firstWeights, firstBias, mean) = FoldStandardisation(network);
