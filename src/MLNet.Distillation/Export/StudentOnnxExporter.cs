@@ -36,6 +36,13 @@ public static class StudentOnnxExporter
     public const string ScoreOutput = "score";
     /// <summary>Embedding students: output with the embedding.</summary>
     public const string EmbeddingOutput = "embedding";
+    /// <summary>Text students: metadata key of the ids per row the <c>features</c> input takes (int64, padded with 0).</summary>
+    public const string MaxTokensKey = "max_tokens";
+    /// <summary>
+    /// Text students trained on a key column: metadata key of the vocabulary, a JSON array of strings whose element i is
+    /// the token of id i + 1 (the key values of the column; id 0 is padding and any word not in it).
+    /// </summary>
+    public const string VocabularyKey = "token_vocabulary";
 
     /// <summary>
     /// Serialises the student as an ONNX model. A row whose features are not all finite (NaN or ±∞) gets NaN logits and
@@ -81,6 +88,12 @@ public static class StudentOnnxExporter
                 break;
         }
         AddMetadata(g, network, network.Task == DistillationTask.MulticlassClassification ? classNames : null);
+        if (network.Body is ITokenIdBody tokens)
+        {
+            // What a deployed app needs to make the ids: the row length, and the token of each id (line i names id i + 1).
+            g.AddMetadata(MaxTokensKey, tokens.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (tokens.Vocabulary is { } words) g.AddMetadata(VocabularyKey, System.Text.Json.JsonSerializer.Serialize(words));
+        }
         return g.ToBytes();
     }
 

@@ -15,7 +15,8 @@ public sealed class EmbeddingBagBody : StudentBody, ITokenIdBody
     /// <param name="embeddings">Token embeddings, row-major [vocabularySize, dimension].</param>
     /// <param name="bigramBuckets">Hashed bigram buckets (0: none).</param>
     /// <param name="bigramEmbeddings">Bigram embeddings, row-major [bigramBuckets, dimension]; null without bigrams.</param>
-    public EmbeddingBagBody(int maxTokens, int vocabularySize, int dimension, float[] embeddings, int bigramBuckets, float[]? bigramEmbeddings)
+    /// <param name="vocabulary">The token of each id 1..vocabularySize − 1 (the key values of the token column); null when unknown.</param>
+    public EmbeddingBagBody(int maxTokens, int vocabularySize, int dimension, float[] embeddings, int bigramBuckets, float[]? bigramEmbeddings, IReadOnlyList<string>? vocabulary = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "An embedding bag reads at least one token.");
@@ -32,6 +33,7 @@ public sealed class EmbeddingBagBody : StudentBody, ITokenIdBody
         Embeddings = embeddings;
         BigramBuckets = bigramBuckets;
         BigramEmbeddings = bigramEmbeddings;
+        Vocabulary = TokenVocabulary.Check(vocabulary, vocabularySize);
     }
 
     /// <summary>Token ids read per row (longer rows are truncated, shorter ones padded with 0).</summary>
@@ -51,6 +53,12 @@ public sealed class EmbeddingBagBody : StudentBody, ITokenIdBody
 
     /// <summary>Bigram embeddings, row-major [<see cref="BigramBuckets"/>, <see cref="Dimension"/>]; null without bigrams.</summary>
     public float[]? BigramEmbeddings { get; }
+
+    /// <summary>The token of each id 1..<see cref="VocabularySize"/> − 1, in id order (the key values of the token column the student trained on); null when the ids were plain integers.</summary>
+    public IReadOnlyList<string>? Vocabulary { get; }
+
+    StudentBody ITokenIdBody.WithVocabulary(IReadOnlyList<string> vocabulary)
+        => new EmbeddingBagBody(MaxTokens, VocabularySize, Dimension, Embeddings, BigramBuckets, BigramEmbeddings, vocabulary);
 
     /// <inheritdoc />
     public override int InputSize => MaxTokens;

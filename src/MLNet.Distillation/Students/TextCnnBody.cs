@@ -27,7 +27,8 @@ public sealed class TextCnnBody : StudentBody, ITokenIdBody
     /// <param name="dimension">Width of each embedding.</param>
     /// <param name="embeddings">Token embeddings, row-major [vocabularySize, dimension].</param>
     /// <param name="convolutions">The convolutions, all with <paramref name="dimension"/> channels and the same number of filters.</param>
-    public TextCnnBody(int maxTokens, int vocabularySize, int dimension, float[] embeddings, IReadOnlyList<TextConvolution> convolutions)
+    /// <param name="vocabulary">The token of each id 1..vocabularySize − 1 (the key values of the token column); null when unknown.</param>
+    public TextCnnBody(int maxTokens, int vocabularySize, int dimension, float[] embeddings, IReadOnlyList<TextConvolution> convolutions, IReadOnlyList<string>? vocabulary = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(convolutions);
@@ -46,6 +47,7 @@ public sealed class TextCnnBody : StudentBody, ITokenIdBody
         Dimension = dimension;
         Embeddings = embeddings;
         Convolutions = convolutions.ToArray();
+        Vocabulary = TokenVocabulary.Check(vocabulary, vocabularySize);
     }
 
     /// <summary>Token ids read per row (longer rows are truncated, shorter ones padded with 0).</summary>
@@ -62,6 +64,12 @@ public sealed class TextCnnBody : StudentBody, ITokenIdBody
 
     /// <summary>The convolutions, in the order their pooled filters are concatenated.</summary>
     public IReadOnlyList<TextConvolution> Convolutions { get; }
+
+    /// <summary>The token of each id 1..<see cref="VocabularySize"/> − 1, in id order (the key values of the token column the student trained on); null when the ids were plain integers.</summary>
+    public IReadOnlyList<string>? Vocabulary { get; }
+
+    StudentBody ITokenIdBody.WithVocabulary(IReadOnlyList<string> vocabulary)
+        => new TextCnnBody(MaxTokens, VocabularySize, Dimension, Embeddings, Convolutions, vocabulary);
 
     /// <inheritdoc />
     public override int InputSize => MaxTokens;

@@ -219,6 +219,7 @@ public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
         IReadOnlyList<EpochProgress> history, string lossName, TimeSpan elapsed)
     {
         var ml = env.ToMLContext();
+        network = TokenIdReader.WithVocabulary(network, trainData.Schema[o.FeatureColumnName]);
         if (network.Task != DistillationTask.MulticlassClassification)
         {
             string[] outputNames = network.Task == DistillationTask.BinaryClassification ? ["False", "True"] : [];

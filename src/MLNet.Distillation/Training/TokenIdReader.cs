@@ -75,6 +75,22 @@ internal sealed class TokenIdReader
         return new TokenIdReader(column.Name, maxTokens, keyVocabulary, create);
     }
 
+    /// <summary>
+    /// The network with its token-id body's ids named by the key values of <paramref name="column"/> (a text key column,
+    /// as MapValueToKey makes it), so that the standalone ONNX records the vocabulary; the network as it is otherwise.
+    /// </summary>
+    public static Students.StudentNetwork WithVocabulary(Students.StudentNetwork network, DataViewSchema.Column column)
+    {
+        if (network.Body is not Students.ITokenIdBody tokens || column.Type is not VectorDataViewType { ItemType: KeyDataViewType }
+            || column.Annotations.Schema.GetColumnOrNull("KeyValues") is not { Type: VectorDataViewType { ItemType: TextDataViewType } values }
+            || values.Size != tokens.VocabularySize - 1)
+            return network;
+        VBuffer<ReadOnlyMemory<char>> words = default;
+        column.GetKeyValues(ref words);
+        return new Students.StudentNetwork(network.InputSize, network.Layers, network.Activation, network.FeatureMean, network.FeatureScale, network.Task,
+            network.OutputsThroughSigmoid, tokens.WithVocabulary(words.DenseValues().Select(w => w.ToString()).ToArray()));
+    }
+
     /// <summary>The schema-shape check of <see cref="Create"/>, for the trainer's <c>GetOutputSchema</c>.</summary>
     public static void CheckShape(string name, SchemaShape.Column? column, IEnumerable<string> columns)
     {

@@ -155,4 +155,38 @@ public class TextStudentTests(ITestOutputHelper output)
         Assert.Equal(ReadKeys(test, "PredictedLabel"), ReadKeys(after, "PredictedLabel"));
         (loaded as IDisposable)?.Dispose();
     }
+
+    [Fact]
+    public void TheStandaloneOnnxCarriesTheVocabularyADeployedAppMapsWordsWith()
+    {
+        var (model, student, test) = Fit("bag-bigrams", epochs: 5);
+        using var session = new InferenceSession(StudentOnnxExporter.ToOnnx(student.Network));
+        var metadata = session.ModelMetadata.CustomMetadataMap;
+        int maxTokens = int.Parse(metadata[StudentOnnxExporter.MaxTokensKey], System.Globalization.CultureInfo.InvariantCulture);
+        var vocabulary = System.Text.Json.JsonSerializer.Deserialize<string[]>(metadata[StudentOnnxExporter.VocabularyKey])!;
+        VBuffer<ReadOnlyMemory<char>> keyValues = default;
+        model.GetOutputSchema(FortunesData.Load(new MLContext()).Schema)["Features"].GetKeyValues(ref keyValues);
+        Assert.Equal(keyValues.DenseValues().Select(v => v.ToString()), vocabulary);
+        Assert.Equal(32, maxTokens);
+
+        // A deployed app with the words of each text (here ML.NET's own Tokens column): id = position in the vocabulary + 1, 0 unknown, padded.
+        var ids = new Dictionary<string, long>();
+        for (int i = 0; i < vocabulary.Length; i++) ids[vocabulary[i]] = i + 1;
+        var words = new List<string[]>();
+        using (var cursor = test.GetRowCursor([test.Schema["Tokens"]]))
+        {
+            var getter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(test.Schema["Tokens"]);
+            VBuffer<ReadOnlyMemory<char>> v = default;
+            while (cursor.MoveNext()) { getter(ref v); words.Add(v.DenseValues().Select(w => w.ToString()).ToArray()); }
+        }
+        var input = new long[words.Count * maxTokens];
+        for (int r = 0; r < words.Count; r++)
+            for (int t = 0; t < Math.Min(maxTokens, words[r].Length); t++) input[r * maxTokens + t] = ids.GetValueOrDefault(words[r][t]);
+        Assert.Contains(input, id => id == 0);
+        using var tensorIn = OrtValue.CreateTensorValueFromMemory(input, [words.Count, maxTokens]);
+        using var outputs = session.Run(new RunOptions(), [StudentOnnxExporter.InputName], [tensorIn], [StudentOnnxExporter.ProbabilitiesOutput]);
+        var onnx = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var chain = ReadVectors(test, "Score").SelectMany(r => r).ToArray();
+        for (int i = 0; i < chain.Length; i++) Assert.True(Math.Abs(chain[i] - onnx[i]) <= 1e-5, $"probability {i}: ML.NET {chain[i]}, ONNX {onnx[i]}");
+    }
 }
