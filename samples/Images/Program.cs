@@ -1,7 +1,7 @@
 // MLNet.Distillation image sample: distil the Fashion-MNIST CNN teacher (ONNX) into a small CNN student inside an ML.NET
 // pipeline, and compare it with the same CNN trained from scratch and with the library's MLP student.
 //
-//   dotnet run -c Release --project samples/Images                      # quick: one seed on 3,000 bundled rows, 5 % labels (under a minute)
+//   dotnet run -c Release --project samples/Images                      # quick: one seed on 3,000 bundled rows, 5 % labels (about a minute)
 //   nice -n 10 dotnet run -c Release --project samples/Images -- --evidence --seeds 3
 //        scratch vs distilled, 5 % and 100 % labels, CNN and MLP students, 3 seeds: the table in docs/results.md
 //   options: --train-rows N (default 3,000 quick / 10,000 evidence, from the bundled 10,000-row subset), --epochs N,
