@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace MLNet.Distillation.Students;
 
 /// <summary>
@@ -32,6 +35,20 @@ public abstract partial class StudentArchitecture
     /// <param name="options">The image shape (required) and the blocks.</param>
     /// <exception cref="ArgumentException">An option is out of range, or the blocks leave no pixel of the image.</exception>
     public static StudentArchitecture Cnn(CnnOptions options) => new CnnArchitecture(options);
+
+    /// <summary>
+    /// Your own TorchSharp module as the body (docs/students.md, "Bring your own module"): <paramref name="createBody"/>
+    /// gets the feature column's width and returns a fresh module mapping float rows [batch, width] to features
+    /// [batch, n]; the student's hidden layers and head follow, and the whole student trains in the same loop with the same
+    /// losses (initialisation under the fit's seed). The module must be made of layers that export to ONNX — a
+    /// <c>Sequential</c> (nested too) of <c>Linear</c>, <c>Conv1d</c>/<c>Conv2d</c>, <c>BatchNorm1d</c>/<c>BatchNorm2d</c>,
+    /// <c>LayerNorm</c>, ReLU/LeakyReLU/GELU/SiLU/Tanh/Sigmoid, max/average pools, <c>Flatten</c>/<c>Unflatten</c>,
+    /// dropout and <c>Identity</c>; anything else (a module with its own <c>forward</c>, an embedding, attention) is refused
+    /// when the fit starts, before any epoch, naming the module.
+    /// </summary>
+    /// <param name="createBody">Makes the module for the given input width (values per row of the feature column).</param>
+    /// <param name="name">A name for descriptions and reports (optional).</param>
+    public static StudentArchitecture Custom(Func<int, nn.Module<Tensor, Tensor>> createBody, string? name = null) => new CustomArchitecture(createBody, name);
 
     /// <inheritdoc />
     public override string ToString() => Describe();
