@@ -5,6 +5,7 @@
 #   tools/suite.sh                                   # the suite conditions on every task, 3 seeds -> evidence-output/
 #   tools/suite.sh suite --tasks vehicle --seeds 1   # any Evidence arguments after the command
 #   tools/suite.sh suite-grid --resume               # the grid for choosing the defaults
+#   tools/suite.sh data-strategies --tasks satellite # the data strategies (docs/data-strategies.md)
 #
 # ARTIFACTS (default /tmp/art-suite) is the build's --artifacts-path. Run from anywhere.
 set -euo pipefail

@@ -10,6 +10,7 @@
 // The benchmark suite (tools/suite.sh makes the data and teachers with tools/make_suite.py into suite-data/):
 //   dotnet run -c Release --project samples/Evidence -- suite      [--tasks a,b|all] [--seeds 3] [--threads 1] [--data suite-data] [--conditions ...]
 //   dotnet run -c Release --project samples/Evidence -- suite-grid [--tasks a,b|all] [--seeds 3] [--threads 1] [--configs ...] [--resume]
+//   dotnet run -c Release --project samples/Evidence -- data-strategies [--tasks satellite] [--seeds 3] [--blocks prune,reference,domains,ood]
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
@@ -24,10 +25,11 @@ using MLNet.Distillation.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 string command = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "losses";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
-if (command is "suite" or "suite-grid")
+if (command is "suite" or "suite-grid" or "data-strategies")
 {
     var suite = new SuiteArguments(args);
     if (command == "suite") SuiteConditions.Run(suite, args);
+    else if (command == "data-strategies") DataStrategyEvidence.Run(suite, args);
     else SuiteGrid.Run(suite, args);
     return;
 }

@@ -40,6 +40,8 @@ public sealed class AutoDistillTrainer : IEstimator<StudentTransformer>
         Task = task;
         if (options.Student.Loss is not null)
             throw new ArgumentException($"AutoDistillOptions.Student.Loss is set ({options.Student.Loss.Name}), but AutoDistill chooses the loss itself. Add it to the search as a candidate instead: Candidates = [.. AutoDistillCandidate.DefaultSpace(), new(\"mine\", () => yourLoss)].", nameof(options));
+        if (options.Student.DataStrategy is not null)
+            throw new ArgumentException($"AutoDistillOptions.Student.DataStrategy is set ({options.Student.DataStrategy.Name}), but AutoDistill does not apply data strategies to its candidates. Set it on the Student trainer (mlContext.MulticlassClassification.Trainers.Student(...)), or leave it null here.", nameof(options));
         if (options.Student.TransferSet is not null)
             throw new ArgumentException("AutoDistillOptions.Student.TransferSet is set, but AutoDistill chooses transfer sets per candidate. Give it to a candidate instead (new AutoDistillCandidate(name, createLoss, transferSet)), or pass the teacher path to AutoDistillCandidate.DefaultSpace(teacherPath).", nameof(options));
         if (options.Student.Streaming is not null)

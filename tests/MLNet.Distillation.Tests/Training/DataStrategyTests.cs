@@ -225,6 +225,8 @@ public class DataStrategyTests
         e = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.Student(new StudentOptions { TeacherColumnName = "Teacher", Loss = DistillationLoss.Hinton(), DataStrategy = DataStrategy.Prune(0.5) }));
         Assert.Contains("StudentOptions.Loss", e.Message);
         Assert.Contains("fullDataDistillationWeight: null", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.AutoDistill(new MLNet.Distillation.Search.AutoDistillOptions { Student = new StudentOptions { TeacherColumnName = "Teacher", DataStrategy = DataStrategy.Prune(0.5) } }));
+        Assert.Contains("AutoDistill does not apply data strategies", e.Message);
         e = Assert.Throws<ArgumentException>(() => ml.BinaryClassification.Trainers.Student(new StudentOptions { DataStrategy = DataStrategy.Prune(0.5, fullDataDistillationWeight: null) }));
         Assert.Contains("multiclass", e.Message);
 
