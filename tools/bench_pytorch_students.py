@@ -3,7 +3,7 @@
 
 Trains the same student as the library -- same layers, batch size, optimiser (Adam, lr 1e-3, no weight decay), loss
 (Hinton KD: alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE), float32, thread count -- on the same
-rows, read from the .npy files the benchmark wrote, and prints one `RESULT epoch <i> <seconds>` line per epoch.
+rows, read from the .npy files the benchmark wrote, and prints one `RESULT epoch <i> <wall s> <CPU s> <loss>` line per epoch.
 
 The loop is the fast idiomatic one, not a per-row Dataset/DataLoader: each epoch draws a permutation, gathers the
 whole training set into shuffled tensors once (x[perm]) and slices batches out of them. The epoch time includes that
@@ -47,7 +47,86 @@ def mlp(x, hidden, classes):
     return nn.Sequential(*layers)
 
 
-MODELS = {"mlp": mlp}
+class Normalize(nn.Module):
+    """(x - mean) * scale with one mean and 1 / std over every pixel of the training rows, as the library's CNN student."""
+
+    def __init__(self, x):
+        super().__init__()
+        mean, std = x.double().mean().item(), x.double().std(unbiased=False).item()
+        self.mean, self.scale = mean, (1 / std if std > 1e-6 else 1.0)
+
+    def forward(self, x):
+        return (x - self.mean) * self.scale
+
+
+def cnn(x, hidden, classes, blocks=(16, 32), image=(1, 28, 28)):
+    """The library's default CNN student (CnnOptions): per block a 3x3 convolution (padding 1, no bias), batch norm, ReLU,
+    2x2 max pool; flatten; the dense layers."""
+    layers, channels, (c, h, w) = [Normalize(x), nn.Unflatten(1, image)], image[0], image
+    for out in blocks:
+        layers += [nn.Conv2d(channels, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
+        channels, h, w = out, h // 2, w // 2
+    layers.append(nn.Flatten())
+    width = channels * h * w
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+class TokenMean(nn.Module):
+    """The library's embedding-bag body: the mean of the embeddings of the non-padding ids (0 is padding)."""
+
+    def __init__(self, vocabulary, dimension):
+        super().__init__()
+        self.tokens = nn.Embedding(vocabulary, dimension)
+        nn.init.normal_(self.tokens.weight, 0, 0.1)
+
+    def forward(self, x):
+        ids = x.long()
+        mask = ids.gt(0).float()
+        return (self.tokens(ids) * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)
+
+
+class TokenCnn(nn.Module):
+    """The library's text CNN body (Kim 2014): embeddings of the non-padding ids, per kernel size a 1-D convolution over
+    the right-padded sequence, ReLU, masked to windows that start on a token, max over positions; concatenated."""
+
+    def __init__(self, vocabulary, dimension, kernels=(3, 4, 5), filters=64):
+        super().__init__()
+        self.tokens = nn.Embedding(vocabulary, dimension)
+        nn.init.normal_(self.tokens.weight, 0, 0.1)
+        self.kernels = kernels
+        self.convolutions = nn.ModuleList(nn.Conv1d(dimension, filters, k) for k in kernels)
+
+    def forward(self, x):
+        ids = x.long()
+        mask = ids.gt(0).float()
+        embedded = (self.tokens(ids) * mask.unsqueeze(-1)).transpose(1, 2)
+        starts = mask.unsqueeze(1)
+        pooled = [(F.relu(conv(F.pad(embedded, (0, k - 1)))) * starts).amax(2) for k, conv in zip(self.kernels, self.convolutions)]
+        return torch.cat(pooled, 1)
+
+
+def dense(body, width, hidden, classes):
+    layers = [body]
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+def text_bag(x, hidden, classes, dimension=64):
+    return dense(TokenMean(int(x.max()) + 1, dimension), dimension, hidden, classes)
+
+
+def text_cnn(x, hidden, classes, dimension=64, kernels=(3, 4, 5), filters=64):
+    return dense(TokenCnn(int(x.max()) + 1, dimension, kernels, filters), filters * len(kernels), hidden, classes)
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "text-bag": text_bag, "text-cnn": text_cnn}
 
 
 def hinton(student, teacher, labels, temperature, alpha):
@@ -85,14 +164,14 @@ def main():
     t = torch.from_numpy(np.load(os.path.join(a.data, "teacher.npy")))
     if x.dtype != torch.float32 or t.dtype != torch.float32 or y.dtype != torch.int64:
         raise SystemExit(f"expected float32 features and teacher, int64 labels; got {x.dtype}, {t.dtype}, {y.dtype}")
-    hidden = [int(h) for h in a.hidden.split(",") if h]
+    hidden = [int(h) for h in a.hidden.split(",") if h.strip()]
     model = MODELS[a.model](x, hidden, t.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=a.lr, weight_decay=0)
     print(f"RESULT load {time.perf_counter() - start}")
     n, generator = x.shape[0], torch.Generator().manual_seed(a.seed)
     model.train()
     for epoch in range(a.epochs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         perm = torch.randperm(n, generator=generator)
         xs, ys, ts = x[perm], y[perm], t[perm]
         loss_sum = 0.0
@@ -104,8 +183,8 @@ def main():
             loss.backward()
             optimizer.step()
             loss_sum += loss.item()
-        seconds = time.perf_counter() - start
-        print(f"RESULT epoch {epoch + 1} {seconds} {loss_sum / ((n + a.batch - 1) // a.batch)}", flush=True)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        print(f"RESULT epoch {epoch + 1} {seconds} {cpu} {loss_sum / ((n + a.batch - 1) // a.batch)}", flush=True)
     print(f"RESULT info torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {blas_in_use()}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, parameters {sum(q.numel() for q in model.parameters())}")
 

@@ -133,7 +133,7 @@ internal sealed class BenchmarkOptions
                                                 against the same student in PyTorch (tools/bench_pytorch_students.py) on the same
                                                 rows (written once as .npy), same batch, Adam, Hinton loss, float32 and threads;
                                                 --repeats N pairs per student, alternating which goes first (use 3)
-                            --students LIST     student kinds (default: all the benchmark knows: mlp)
+                            --students LIST     student kinds (default all: mlp,cnn,text-bag,text-cnn)
                             --rows N            training rows (default 60000: Fashion-MNIST's training set)
                             --speed-epochs N    timed epochs per fit after one warm-up epoch (default 3)
                             --threads N         threads of both (default: one per core)
