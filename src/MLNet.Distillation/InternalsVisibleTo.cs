@@ -7,3 +7,5 @@ using System.Runtime.CompilerServices;
 // teacher's DistillOptions (Clone), and times a text student's graph on token ids read as training reads them (TokenIdReader).
 [assembly: InternalsVisibleTo("MLNet.Distillation.Reporting")]
 [assembly: InternalsVisibleTo("MLNet.Distillation.Benchmarks")]
+// The Parquet package writes its files with AtomicFile.
+[assembly: InternalsVisibleTo("MLNet.Distillation.Parquet")]

@@ -15,6 +15,8 @@ internal sealed class BenchmarkOptions
     public string[] Teachers { get; private set; } = ["mlp", "cnn"];
     public bool Profile { get; private set; }
     public bool Cache { get; private set; }
+    /// <summary>Mode: reading speed of the same generated rows from ML.NET's binary format and from Parquet.</summary>
+    public bool Parquet { get; private set; }
     /// <summary>Distill spends the thread budget on concurrent single-thread batches (its default) or on ONNX Runtime's pool, one batch at a time.</summary>
     public bool DistillUsesPool { get; private set; }
     /// <summary>Mode: the quickstart student fit under TorchSharp thread settings, idle and loaded.</summary>
@@ -67,6 +69,7 @@ internal sealed class BenchmarkOptions
                 case "--teachers": o.Teachers = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
                 case "--profile": o.Profile = true; break;
                 case "--cache": o.Cache = true; break;
+                case "--parquet": o.Parquet = true; break;
                 case "--student-threads": o.StudentThreads = true; break;
                 case "--settings": o.ThreadSettings = Next().Split(',').Select(t => t.Trim()).ToArray(); break;
                 case "--conditions": o.Conditions = Next().Split(',').Select(t => t.Trim().ToLowerInvariant()).ToArray(); break;
@@ -114,6 +117,9 @@ internal sealed class BenchmarkOptions
                           --teachers mlp,cnn    which teachers (default both)
                           --profile             instead of the comparison: time each stage of a Distill pass (read, ONNX Runtime, serve)
                           --cache               instead of the comparison: soft-label cache size, speed and accuracy per storage setting
+                          --parquet             instead of the comparison: reading speed of --rows generated rows (784 float
+                                                features, label, 10 logits) from ML.NET's binary format and from Parquet,
+                                                --repeats reads each, taking turns (use --rows 100000 --repeats 3)
                           --student-threads     instead of the comparison: the quickstart's student fit (784-64-10, 30 epochs) timed
                                                 per TorchSharp thread setting, idle and under load, each fit in a fresh process;
                                                 --repeats N fits per setting, taking turns (use 3)

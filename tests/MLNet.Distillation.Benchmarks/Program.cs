@@ -23,15 +23,23 @@ if (options.SpeedFit is { } kind)
     StudentSpeedBenchmark.RunChild(options, kind, options.SpeedData ?? throw new ArgumentException("--speed-fit needs --speed-data."));
     return 0;
 }
-string mode = options.StudentSpeed ? "student training speed" : options.StudentThreads ? "student threads" : options.Memory ? "training memory" : "teacher";
+string mode = options.Parquet ? "Parquet reading" : options.StudentSpeed ? "student training speed" : options.StudentThreads ? "student threads" : options.Memory ? "training memory" : "teacher";
 Console.WriteLine($"MLNet.Distillation {mode} benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}");
-if (!options.StudentThreads && !options.Memory && !options.StudentSpeed) Console.WriteLine($"settings: {options}");
+if (!options.StudentThreads && !options.Memory && !options.StudentSpeed && !options.Parquet) Console.WriteLine($"settings: {options}");
 Console.WriteLine($"load average at start (1, 5, 15 min): {LoadAverage()}");
 
 if (options.Memory)
 {
     MemoryBenchmark.Run(options);
+    Console.WriteLine($"\nload average at end (1, 5, 15 min): {LoadAverage()}");
+    return 0;
+}
+
+if (options.Parquet)
+{
+    using var folder = new TempFolder();
+    ParquetBenchmark.Run(options, folder.Path);
     Console.WriteLine($"\nload average at end (1, 5, 15 min): {LoadAverage()}");
     return 0;
 }

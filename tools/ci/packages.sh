@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Packs MLNet.Distillation, MLNet.Distillation.Reporting and the mlnet-distill tool as a CI build would publish them,
-# checks what a consumer gets (symbols, SourceLink, repository commit, a README without relative links, no ScottPlot in
-# the core, the buildTransitive step), then, offline — from the local folder feed and the NuGet cache only:
+# Packs MLNet.Distillation, MLNet.Distillation.Reporting, MLNet.Distillation.Parquet and the mlnet-distill tool as a CI
+# build would publish them, checks what a consumer gets (symbols, SourceLink, repository commit, a README without relative
+# links, no ScottPlot and no Parquet library in the core, Parquet.Net in the Parquet package, the buildTransitive step),
+# then, offline — from the local folder feed and the NuGet cache only:
 #   1. builds the README's C# blocks as a fresh app against the packages and runs it on the bundled wine teacher
 #      (tools/ci/consumer-app.sh);
 #   2. installs the packed tool and runs mlnet-distill label, train, report and export on the same data.
@@ -20,13 +21,13 @@ fail() { echo "packages: $*" >&2; exit 1; }
 
 step() { echo "== $1 ($(date -u +%H:%M:%S))"; }
 step "pack $version"
-for project in MLNet.Distillation MLNet.Distillation.Reporting MLNet.Distillation.Cli; do
+for project in MLNet.Distillation MLNet.Distillation.Reporting MLNet.Distillation.Parquet MLNet.Distillation.Cli; do
   dotnet pack "$repo/src/$project" -c Release -o "$feed" --artifacts-path "$work/artifacts" \
     -p:Version="$version" -p:ContinuousIntegrationBuild=true -nologo -v:q
 done
 
 step "check the packages"
-for id in MLNet.Distillation MLNet.Distillation.Reporting MLNet.Distillation.Cli; do
+for id in MLNet.Distillation MLNet.Distillation.Reporting MLNet.Distillation.Parquet MLNet.Distillation.Cli; do
   nupkg="$feed/$id.$version.nupkg"
   [ -f "$nupkg" ] || fail "$id: no .nupkg"
   [ -f "$feed/$id.$version.snupkg" ] || fail "$id: no .snupkg (symbols)"
@@ -38,6 +39,11 @@ for id in MLNet.Distillation MLNet.Distillation.Reporting MLNet.Distillation.Cli
 done
 core=$(unzip -p "$feed/MLNet.Distillation.$version.nupkg" MLNet.Distillation.nuspec)
 if echo "$core" | grep -qi scottplot; then fail "MLNet.Distillation depends on ScottPlot"; fi
+if echo "$core" | grep -qi parquet; then fail "MLNet.Distillation depends on a Parquet library"; fi
+parquet=$(unzip -p "$feed/MLNet.Distillation.Parquet.$version.nupkg" MLNet.Distillation.Parquet.nuspec)
+echo "$parquet" | grep -q '<dependency id="Parquet.Net" version="6.1.0"' || fail "MLNet.Distillation.Parquet does not depend on Parquet.Net 6.1.0"
+echo "$parquet" | grep -q "<dependency id=\"MLNet.Distillation\" version=\"$version\"" || fail "MLNet.Distillation.Parquet does not depend on MLNet.Distillation $version"
+unzip -l "$feed/MLNet.Distillation.Parquet.$version.nupkg" | grep -q 'lib/net10.0/MLNet.Distillation.Parquet.xml' || fail "MLNet.Distillation.Parquet has no XML documentation"
 unzip -l "$feed/MLNet.Distillation.$version.nupkg" | grep -q 'buildTransitive/MLNet.Distillation.targets' || fail "MLNet.Distillation has no buildTransitive/MLNet.Distillation.targets"
 pdb=$(unzip -p "$feed/MLNet.Distillation.$version.snupkg" lib/net10.0/MLNet.Distillation.pdb | strings -n 8)
 echo "$pdb" | grep -q 'raw.githubusercontent.com' || fail "MLNet.Distillation.pdb has no SourceLink"
