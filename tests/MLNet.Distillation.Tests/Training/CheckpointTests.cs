@@ -251,6 +251,28 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void ResumeFromTakesACheckpointFileFromAnotherFolderAndANamedFileMustExist()
+    {
+        using var folder = new TempFolder();
+        var first = Path.Combine(folder.Path, "first");
+        static StudentOptions Short() { var o = Options(); o.Epochs = 3; return o; }
+        var uninterrupted = Fit(Short());
+        FitAndCancel(WithCheckpoints(Short(), first), cancelAfterEpoch: 1);
+        var copied = folder.File("copied.ckpt");
+        File.Copy(FitCheckpoints.List(first).Single().Path, copied);
+
+        var o = Short();
+        o.Checkpoint = new CheckpointOptions { ResumeFrom = copied };   // no Directory: resumes, writes nothing
+        var resumed = Fit(o);
+        AssertSameWeights(uninterrupted.Network, resumed.Network);
+        AssertSameHistory(uninterrupted.History, resumed.History);
+        Assert.Equal(new[] { first, copied }.Order(), Directory.EnumerateFileSystemEntries(folder.Path).Order());
+
+        o.Checkpoint = new CheckpointOptions { ResumeFrom = folder.File("missing.ckpt") };
+        Assert.Contains("CheckpointOptions.ResumeFrom", Assert.Throws<FileNotFoundException>(() => Fit(o)).Message);
+    }
+
+    [Fact]
     public void ACheckpointOfAnotherFitIsRefusedNamingEveryDifference()
     {
         using var folder = new TempFolder();
