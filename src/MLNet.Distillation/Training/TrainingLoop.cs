@@ -162,7 +162,6 @@ internal sealed class TrainingLoop
             var termSums = new Dictionary<string, double>();
             double lossSum = 0, lr = 0;
             long correct = 0, labelled = 0;
-            int steps = (int)Math.Min(stepsPerEpoch, totalSteps - step);
             int firstStep = 0;
             var before = TimeSpan.Zero;   // of this epoch, in the run that wrote the checkpoint
             if (resumed is { StepInEpoch: > 0 } mid && epoch == mid.Epoch)
@@ -171,6 +170,7 @@ internal sealed class TrainingLoop
                     (mid.StepInEpoch, mid.TermSums.ToDictionary(), mid.LossSum, mid.LearningRate, mid.Correct, mid.Labelled, mid.StudentTime, mid.EpochElapsed);
                 FitCheckpoints.SkipBatches(source, firstStep);
             }
+            int steps = (int)Math.Min(stepsPerEpoch, totalSteps - (step - firstStep));
             for (int stepInEpoch = firstStep; stepInEpoch < steps; stepInEpoch++)
             {
                 _o.CancellationToken.ThrowIfCancellationRequested();

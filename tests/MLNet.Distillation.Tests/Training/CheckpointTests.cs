@@ -202,22 +202,31 @@ public class CheckpointTests
         AssertSameHistory(uninterrupted.History, resumed.History);
     }
 
+    /// <summary>600 rows in ML.NET's binary format, which shuffles its source order each epoch from the fit's generator.</summary>
+    private static IDataView StreamableRows(MLContext ml, TempFolder folder)
+    {
+        var rows = Enumerable.Range(0, 600).Select(i => new StreamingTests.IdRow { Features = [i % 37, MathF.Sin(i), i % 3], Label = (uint)(i % 3 + 1) }).ToList();
+        var path = folder.File("rows.idv");
+        using (var file = File.Create(path)) ml.Data.SaveAsBinary(ml.Data.LoadFromEnumerable(rows), file);
+        return ml.Data.LoadFromBinary(path);
+    }
+
+    /// <summary>A streamed fit of <see cref="StreamableRows"/>: 19 steps per epoch, dropout on.</summary>
+    private static StudentOptions Streamed(CheckpointOptions? checkpoint, long? maxSteps = null, CancellationToken cancel = default, Action<EpochProgress>? progress = null) => new()
+    {
+        HiddenLayers = [8], BatchSize = 32, Epochs = 3, MinimumSteps = 0, Seed = 5, LearningRate = 0.01, Dropout = 0.2,
+        Streaming = new StreamingOptions { ShuffleBufferRows = 100, ShuffleSource = true, MaxSteps = maxSteps },
+        CancellationToken = cancel, Progress = progress, Checkpoint = checkpoint,
+    };
+
     [Fact]
     public void AStreamedFitResumedMidEpochReadsOnToTheSameBatchesAndEqualsAnUninterruptedFit()
     {
         using var folder = new TempFolder();
         var ml = new MLContext(seed: 1);
-        var rows = Enumerable.Range(0, 600).Select(i => new StreamingTests.IdRow { Features = [i % 37, MathF.Sin(i), i % 3], Label = (uint)(i % 3 + 1) }).ToList();
-        var path = folder.File("rows.idv");
-        using (var file = File.Create(path)) ml.Data.SaveAsBinary(ml.Data.LoadFromEnumerable(rows), file);
-        var data = ml.Data.LoadFromBinary(path);   // shuffles its source order each epoch, from the fit's generator
-        StudentOptions Streamed(string? checkpoints, CancellationToken cancel = default, Action<EpochProgress>? progress = null) => new()
-        {
-            HiddenLayers = [8], BatchSize = 32, Epochs = 3, MinimumSteps = 0, Seed = 5, LearningRate = 0.01, Dropout = 0.2,
-            Streaming = new StreamingOptions { ShuffleBufferRows = 100, ShuffleSource = true },
-            CancellationToken = cancel, Progress = progress,
-            Checkpoint = checkpoints is null ? null : new CheckpointOptions { Directory = checkpoints, EverySteps = 7 },
-        };
+        var data = StreamableRows(ml, folder);
+        StudentOptions Streamed(string? checkpoints, CancellationToken cancel = default, Action<EpochProgress>? progress = null)
+            => CheckpointTests.Streamed(checkpoints is null ? null : new CheckpointOptions { Directory = checkpoints, EverySteps = 7 }, null, cancel, progress);
         var checkpoints = Path.Combine(folder.Path, "checkpoints");
         var uninterrupted = ml.MulticlassClassification.Trainers.Student(Streamed(null)).Fit(data);
 
@@ -226,6 +235,22 @@ public class CheckpointTests
         Assert.Equal(35, FitCheckpoints.List(checkpoints)[0].Step);   // 19 steps per epoch: step 16 of the second epoch
         var resumed = ml.MulticlassClassification.Trainers.Student(Streamed(checkpoints)).Fit(data);
 
+        AssertSameWeights(uninterrupted.Network, resumed.Network);
+        AssertSameHistory(uninterrupted.History, resumed.History);
+    }
+
+    [Fact]
+    public void AStepBudgetFitResumedInsideItsShortLastEpochTakesExactlyTheRemainingSteps()
+    {
+        using var folder = new TempFolder();
+        var ml = new MLContext(seed: 1);
+        var data = StreamableRows(ml, folder);
+        var all = Path.Combine(folder.Path, "all");
+        // 45 steps: two epochs of 19, then 7 in the last; every fifth step kept, so step 40 lies 2 steps into the last epoch.
+        var uninterrupted = ml.MulticlassClassification.Trainers.Student(Streamed(new CheckpointOptions { Directory = all, EverySteps = 5, KeepLast = 100 }, maxSteps: 45)).Fit(data);
+        Assert.Equal(45, FitCheckpoints.List(all)[0].Step);
+
+        var resumed = ml.MulticlassClassification.Trainers.Student(Streamed(new CheckpointOptions { ResumeFrom = Path.Combine(all, FitCheckpoints.FileName(40)) }, maxSteps: 45)).Fit(data);
         AssertSameWeights(uninterrupted.Network, resumed.Network);
         AssertSameHistory(uninterrupted.History, resumed.History);
     }
