@@ -43,7 +43,8 @@ if echo "$core" | grep -qi parquet; then fail "MLNet.Distillation depends on a P
 parquet=$(unzip -p "$feed/MLNet.Distillation.Parquet.$version.nupkg" MLNet.Distillation.Parquet.nuspec)
 echo "$parquet" | grep -q '<dependency id="Parquet.Net" version="6.1.0"' || fail "MLNet.Distillation.Parquet does not depend on Parquet.Net 6.1.0"
 echo "$parquet" | grep -q "<dependency id=\"MLNet.Distillation\" version=\"$version\"" || fail "MLNet.Distillation.Parquet does not depend on MLNet.Distillation $version"
-unzip -l "$feed/MLNet.Distillation.Parquet.$version.nupkg" | grep -q 'lib/net10.0/MLNet.Distillation.Parquet.xml' || fail "MLNet.Distillation.Parquet has no XML documentation"
+# grep without -q: it reads the whole listing, so unzip never dies of a closed pipe (set -o pipefail).
+unzip -l "$feed/MLNet.Distillation.Parquet.$version.nupkg" | grep 'lib/net10.0/MLNet.Distillation.Parquet.xml' > /dev/null || fail "MLNet.Distillation.Parquet has no XML documentation"
 unzip -l "$feed/MLNet.Distillation.$version.nupkg" | grep -q 'buildTransitive/MLNet.Distillation.targets' || fail "MLNet.Distillation has no buildTransitive/MLNet.Distillation.targets"
 pdb=$(unzip -p "$feed/MLNet.Distillation.$version.snupkg" lib/net10.0/MLNet.Distillation.pdb | strings -n 8)
 echo "$pdb" | grep -q 'raw.githubusercontent.com' || fail "MLNet.Distillation.pdb has no SourceLink"
