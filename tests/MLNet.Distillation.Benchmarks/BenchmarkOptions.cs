@@ -51,6 +51,18 @@ internal sealed class BenchmarkOptions
     public string? SpeedFit { get; private set; }
     public string? SpeedData { get; private set; }
 
+    /// <summary>Mode: peak RSS of streamed fits at several row counts, with an in-memory fit as the baseline.</summary>
+    public bool Streaming { get; private set; }
+    public int[] StreamRows { get; private set; } = [1_000_000, 4_000_000, 10_000_000];
+    /// <summary>Rows of the in-memory fit the streamed ones are compared with (null: none).</summary>
+    public int? InMemoryBaselineRows { get; private set; } = 1_000_000;
+    public int ShuffleBuffer { get; private set; } = 65_536;
+    public long? StreamMaxSteps { get; private set; }
+    public bool StreamConcurrent { get; private set; }
+    /// <summary>Child side of <see cref="Streaming"/>: one fit on this many rows, streamed or in memory.</summary>
+    public int? StreamFit { get; private set; }
+    public bool StreamFitStreamed { get; private set; }
+
     public static BenchmarkOptions? Parse(string[] args)
     {
         var o = new BenchmarkOptions();
@@ -91,6 +103,24 @@ internal sealed class BenchmarkOptions
                 case "--memory-epochs": o.MemoryEpochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--memory-fit": o.MemoryFit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--memory-trace": o.MemoryTrace = true; break;
+                case "--streaming": o.Streaming = true; break;
+                case "--stream-rows": o.StreamRows = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--in-memory-baseline":
+                    int baselineRows = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    o.InMemoryBaselineRows = baselineRows > 0 ? baselineRows : null;
+                    break;
+                case "--shuffle-buffer": o.ShuffleBuffer = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--max-steps": o.StreamMaxSteps = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--concurrent": o.StreamConcurrent = true; break;
+                case "--stream-fit": o.StreamFit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--stream-mode":
+                    o.StreamFitStreamed = Next() switch
+                    {
+                        "streamed" => true,
+                        "memory" => false,
+                        var v => throw new ArgumentException($"--stream-mode takes streamed or memory, not '{v}'."),
+                    };
+                    break;
                 case "--distill-threads":
                     o.DistillUsesPool = Next() switch
                     {
@@ -135,6 +165,16 @@ internal sealed class BenchmarkOptions
                             --memory-count LIST known and/or unknown: whether the data view knows its row count (default both)
                             --memory-epochs N   epochs per fit (default 2); --hidden and --student-batch as above
                             (one fit in this process, RSS over time on stderr: --memory-fit N --memory-count known --memory-trace)
+                          --streaming           instead of the comparison: peak RSS above the process baseline of one-epoch fits
+                                                streamed (StudentOptions.Streaming) from generated rows, each in a fresh process,
+                                                with an in-memory fit as the baseline; first-pass and epoch time, epoch rows/s
+                            --stream-rows LIST  generated rows per streamed fit (default 1000000,4000000,10000000)
+                            --in-memory-baseline N  rows of the in-memory fit (default 1000000; 0: none)
+                            --shuffle-buffer N  StreamingOptions.ShuffleBufferRows (default 65536)
+                            --max-steps N       StreamingOptions.MaxSteps (default none: the whole epoch)
+                            --concurrent        run the fits at once, each in its own process (their times then
+                                                include each other; their memory does not)
+                            --hidden a,b, --student-batch N   the student (default 64, 128)
                           --student-speed       instead of the comparison: student epoch time, the library's fit from an IDataView
                                                 against the same student in PyTorch (tools/bench_pytorch_students.py) on the same
                                                 rows (written once as .npy), same batch, Adam, Hinton loss, float32 and threads;

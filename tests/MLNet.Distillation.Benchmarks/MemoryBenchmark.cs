@@ -88,7 +88,7 @@ internal static class MemoryBenchmark
     }
 
     /// <summary>A <c>/proc/self/status</c> field in bytes.</summary>
-    private static long Status(string field)
+    internal static long Status(string field)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith(field + ":", StringComparison.Ordinal))

@@ -13,6 +13,11 @@ if (options.MemoryFit is int memoryRows)
     MemoryBenchmark.RunChild(options, memoryRows, options.MemoryCounts.Single());
     return 0;
 }
+if (options.StreamFit is int streamRows)
+{
+    StreamingBenchmark.RunChild(options, streamRows, options.StreamFitStreamed);
+    return 0;
+}
 if (options.StudentFit is { } setting)
 {
     StudentThreadsBenchmark.RunChild(options, setting, options.SoftLabels ?? throw new ArgumentException("--student-fit needs --soft-labels."));
@@ -23,11 +28,18 @@ if (options.SpeedFit is { } kind)
     StudentSpeedBenchmark.RunChild(options, kind, options.SpeedData ?? throw new ArgumentException("--speed-fit needs --speed-data."));
     return 0;
 }
-string mode = options.Parquet ? "Parquet reading" : options.StudentSpeed ? "student training speed" : options.StudentThreads ? "student threads" : options.Memory ? "training memory" : "teacher";
+string mode = options.Parquet ? "Parquet reading" : options.StudentSpeed ? "student training speed" : options.StudentThreads ? "student threads" : options.Memory ? "training memory" : options.Streaming ? "streaming training" : "teacher";
 Console.WriteLine($"MLNet.Distillation {mode} benchmark — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}");
-if (!options.StudentThreads && !options.Memory && !options.StudentSpeed && !options.Parquet) Console.WriteLine($"settings: {options}");
+if (!options.StudentThreads && !options.Memory && !options.StudentSpeed && !options.Parquet && !options.Streaming) Console.WriteLine($"settings: {options}");
 Console.WriteLine($"load average at start (1, 5, 15 min): {LoadAverage()}");
+
+if (options.Streaming)
+{
+    StreamingBenchmark.Run(options);
+    Console.WriteLine($"\nload average at end (1, 5, 15 min): {LoadAverage()}");
+    return 0;
+}
 
 if (options.Memory)
 {

@@ -30,10 +30,12 @@ internal sealed class StreamingBatches : IBatchSource
     private Random _rng = new(0);
     private int _epoch;
     private long _drawn;
+    private readonly int _windowRows;
 
     private StreamingBatches(IDataView data, StudentOptions o, DistillationTask task, ClassAligner aligner, bool rawTargets, IReadOnlyList<string>? extraColumns,
-        TrainingSet set, long rows, (float[], float[]) statistics)
+        TrainingSet set, long rows, int windowRows, (float[], float[]) statistics)
     {
+        _windowRows = windowRows;
         _data = data;
         _o = o;
         _task = task;
@@ -73,7 +75,8 @@ internal sealed class StreamingBatches : IBatchSource
         using var window = new RowWindow(so.ShuffleBufferRows, null, meter, null);
         var first = TrainingSet.Load(data, o, task, null, aligner, LoadingStage.TrainingRows, null, rawTargets, extraColumns, window);
         aligner.Freeze();
-        window.Limit = StreamingOptions.WindowRows;
+        int windowRows = StreamingOptions.WindowRows(Math.Max(first.FeatureCount, first.ExtraWidths.Values.Append(first.ClassCount).Max()));
+        window.Limit = windowRows;
         var features = new ColumnMoments(first.FeatureCount);
         bool regression = task == DistillationTask.Regression && !rawTargets;
         var targets = regression && first.HasTargets ? new ColumnMoments(first.ClassCount) : null;
@@ -98,9 +101,10 @@ internal sealed class StreamingBatches : IBatchSource
             : teacher is not null ? TargetScaling.Of(teacher)
             : null;
         var (mean, std) = features.MeanStd();
-        var slots = TrainingSet.Slots(first, (int)Math.Min(so.ShuffleBufferRows, rows), scaling, hasLabels);
+        // The first window (min(buffer, rows) rows) becomes the buffer's slots: no second allocation of its size.
+        var slots = first.AsSlots(scaling, hasLabels);
         log($"Streaming: {rows} rows in the first pass; a shuffle buffer of {slots.Rows} rows; each epoch reads the data again.");
-        return new StreamingBatches(data, o, task, aligner, rawTargets, extraColumns, slots, rows,
+        return new StreamingBatches(data, o, task, aligner, rawTargets, extraColumns, slots, rows, windowRows,
             (mean.Select(m => (float)m).ToArray(), std.Select(s => (float)s).ToArray()));
     }
 
@@ -111,7 +115,7 @@ internal sealed class StreamingBatches : IBatchSource
         _drawn = 0;
         _window?.Dispose();
         var sourceOrder = new Random(rng.Next());
-        _window = new RowWindow(StreamingOptions.WindowRows, _o.Streaming!.ShuffleSource && _data.CanShuffle ? sourceOrder : null, null, Set.Scaling);
+        _window = new RowWindow(_windowRows, _o.Streaming!.ShuffleSource && _data.CanShuffle ? sourceOrder : null, null, Set.Scaling);
         _pending = null;
         _pendingAt = 0;
         _buffer.Fill(Put);

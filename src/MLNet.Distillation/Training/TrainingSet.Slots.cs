@@ -3,26 +3,15 @@ namespace MLNet.Distillation.Training;
 internal sealed partial class TrainingSet
 {
     /// <summary>
-    /// A set of <paramref name="capacity"/> zeroed rows shaped like <paramref name="like"/> (the same columns, widths, task,
-    /// teacher kinds, weights and class order) that <see cref="Put"/> overwrites row by row: the slots of a shuffle buffer.
+    /// This set's rows as the slots of a shuffle buffer, which <see cref="Put"/> overwrites row by row: the same stores,
+    /// columns, widths, task, teacher kinds, weights and class order, with the statistics of the whole data.
     /// </summary>
-    /// <param name="like">A set read from the same data (e.g. its first window).</param>
-    /// <param name="capacity">Rows (slots).</param>
     /// <param name="scaling">The regression standardisation of the whole data (the rows put are already standardised with it).</param>
     /// <param name="hasLabels">Whether any row of the whole data has a label.</param>
-    public static TrainingSet Slots(TrainingSet like, int capacity, TargetScaling? scaling, bool hasLabels)
+    public TrainingSet AsSlots(TargetScaling? scaling, bool hasLabels)
     {
-        var s = like._s;
-        RowStore<T> Zeroed<T>(RowStore<T> shape) where T : unmanaged
-        {
-            var store = new RowStore<T>(shape.Width, capacity);
-            for (int r = 0; r < capacity; r++) store.Append();
-            return store;
-        }
-        RowStore<T>? Optional<T>(RowStore<T>? shape) where T : unmanaged => shape is null ? null : Zeroed(shape);
-        var stores = new Stores(Zeroed(s.Features), Zeroed(s.Labels), Optional(s.Targets), Optional(s.Groups), Optional(s.Teacher),
-            s.Teachers.Select(Zeroed).ToArray(), s.Extras.ToDictionary(e => e.Key, e => Zeroed(e.Value)), s.Vocabulary);
-        return new TrainingSet(stores, like.Task, like.ClassCount, like.TeacherKind, like.TeacherKinds, like.TeacherWeights, like.TeacherOrder, scaling, hasLabels, null);
+        if (_rows is not null) throw new InvalidOperationException("A view of rows cannot serve as slots; use a set read as it is.");
+        return new TrainingSet(_s, Task, ClassCount, TeacherKind, TeacherKinds, TeacherWeights, TeacherOrder, scaling, hasLabels, null);
     }
 
     /// <summary>Overwrites row <paramref name="slot"/> of this set with row <paramref name="row"/> of <paramref name="from"/> (a set of the same shape), every column.</summary>
