@@ -19,14 +19,6 @@ internal sealed class CustomArchitecture : StudentArchitecture
 
     public override string Describe() => _name is null ? "custom" : $"custom {_name}";
 
-    /// <summary>Refuses what a custom body cannot do, before the fit reads any row.</summary>
-    internal void Validate(StudentOptions o)
-    {
-        if (o.SelfDistillation is { Mode: SelfDistillationMode.MeanTeacher })
-            throw new ArgumentException($"SelfDistillationMode.MeanTeacher averages the student's weights into a copy made from its exported form; a {Describe()} body's exported form " +
-                "has other parameters (batch normalisation folded, dropout removed), so the copy cannot follow it. Use SelfDistillationMode.RandomTeacher or no self-distillation.", nameof(o.SelfDistillation));
-    }
-
     internal override StudentBodyModule Create(BodyContext context)
     {
         var module = _createBody(context.InputWidth)

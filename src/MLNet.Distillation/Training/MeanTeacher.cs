@@ -15,6 +15,7 @@ internal sealed class MeanTeacher : IDisposable
 {
     private readonly MlpStudent _teacher;
     private readonly (Parameter Teacher, Parameter Student)[] _pairs;
+    private readonly (Tensor Teacher, Tensor Student)[] _buffers;
     private readonly double _decay;
     private readonly bool _keep;
     private readonly Tensor? _noise;
@@ -27,15 +28,26 @@ internal sealed class MeanTeacher : IDisposable
     /// <param name="featureStd">Each feature's standard deviation on the training rows.</param>
     /// <param name="keepTeacher">Whether the fit keeps the teacher (else the student).</param>
     /// <param name="seed">Seed of the noise.</param>
-    public MeanTeacher(MlpStudent student, double decay, double inputNoise, float[] featureStd, bool keepTeacher, int seed)
+    /// <param name="createLikeStudent">
+    /// Creates a network of the student's architecture (any weights). Needed for a student with a body: its exported form
+    /// (batch normalisation folded, …) has other parameters than the network it trains as, so the teacher is a second
+    /// network of the training form with the student's parameters and buffers copied in. Creating it leaves TorchSharp's
+    /// generator where it was.
+    /// </param>
+    public MeanTeacher(MlpStudent student, double decay, double inputNoise, float[] featureStd, bool keepTeacher, int seed, Func<MlpStudent>? createLikeStudent = null)
     {
         _decay = decay;
         _keep = keepTeacher;
-        _teacher = MlpStudent.FromNetwork(student.ToNetwork());
+        _teacher = student.Body is null ? MlpStudent.FromNetwork(student.ToNetwork()) : CopyOf(student,
+            createLikeStudent ?? throw new ArgumentNullException(nameof(createLikeStudent), "A student with a body needs a factory for its mean teacher."));
         _teacher.eval();
         var students = student.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         _pairs = _teacher.named_parameters().Select(p => (p.parameter, students[p.name])).ToArray();
         foreach (var (t, _) in _pairs) t.requires_grad = false;
+        // A body's buffers (batch normalisation's running statistics) follow the student's by the same average, as the
+        // reference implementations' EMA of the whole state does; an MLP has none that change.
+        var studentBuffers = student.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        _buffers = student.Body is null ? [] : _teacher.named_buffers().Select(b => (b.buffer, studentBuffers[b.name])).ToArray();
         if (inputNoise > 0)
         {
             _noise = tensor(featureStd.Select(s => (float)(s * inputNoise)).ToArray()).reshape(1, featureStd.Length);
@@ -44,10 +56,26 @@ internal sealed class MeanTeacher : IDisposable
     }
 
     /// <summary>The mean teacher of <paramref name="o"/>'s fit, or null when it does not self-distil with one.</summary>
-    public static MeanTeacher? For(StudentOptions o, MlpStudent student, float[] featureStd, int seed)
+    public static MeanTeacher? For(StudentOptions o, MlpStudent student, float[] featureStd, int seed, Func<MlpStudent> createLikeStudent)
         => o.SelfDistillation is { Mode: SelfDistillationMode.MeanTeacher } sd
-            ? new MeanTeacher(student, sd.EmaDecay, sd.InputNoise, featureStd, sd.KeepMeanTeacher, seed)
+            ? new MeanTeacher(student, sd.EmaDecay, sd.InputNoise, featureStd, sd.KeepMeanTeacher, seed, createLikeStudent)
             : null;
+
+    /// <summary>A network made by <paramref name="create"/> holding <paramref name="student"/>'s parameters and buffers; TorchSharp's generator is left as it was.</summary>
+    private static MlpStudent CopyOf(MlpStudent student, Func<MlpStudent> create)
+    {
+        using var generator = torch.random.get_rng_state();
+        var copy = create();
+        torch.random.set_rng_state(generator);
+        using (no_grad())
+        {
+            var parameters = student.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, p) in copy.named_parameters()) p.copy_(parameters[name]);
+            var buffers = student.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+            foreach (var (name, b) in copy.named_buffers()) b.copy_(buffers[name]);
+        }
+        return copy;
+    }
 
     /// <summary>Optimiser steps averaged so far.</summary>
     public long Updates { get; private set; }
@@ -77,8 +105,15 @@ internal sealed class MeanTeacher : IDisposable
     {
         double d = NextDecay;
         using (no_grad())
+        {
             foreach (var (t, s) in _pairs)
                 t.mul_(d).add_(s.detach(), alpha: 1 - d);
+            foreach (var (t, s) in _buffers)
+            {
+                if (t.is_floating_point()) t.mul_(d).add_(s, alpha: 1 - d);
+                else t.copy_(s);
+            }
+        }
         Updates++;
     }
 
@@ -89,6 +124,7 @@ internal sealed class MeanTeacher : IDisposable
     public void SaveState(IDictionary<string, Tensor> state)
     {
         foreach (var (name, p) in _teacher.named_parameters()) state[StatePrefix + name] = p;
+        foreach (var (name, b) in _teacher.named_buffers()) state[StatePrefix + "buffer." + name] = b;
         state[StatePrefix + "updates"] = tensor(Updates);
         if (_generator is not null) state[StatePrefix + "noise-generator"] = _generator.get_state();
     }
@@ -97,7 +133,10 @@ internal sealed class MeanTeacher : IDisposable
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
     {
         using (no_grad())
+        {
             foreach (var (name, p) in _teacher.named_parameters()) p.copy_(state[StatePrefix + name]);
+            foreach (var (name, b) in _teacher.named_buffers()) b.copy_(state[StatePrefix + "buffer." + name]);
+        }
         Updates = state[StatePrefix + "updates"].item<long>();
         if (_generator is not null) _generator.set_state(state[StatePrefix + "noise-generator"]);
     }

@@ -336,7 +336,6 @@ public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
         o.Streaming?.Validate(o, task);
         o.SelfDistillation?.Validate(o, task);
         (o.Architecture as TokenStudentArchitecture)?.Validate(o);
-        (o.Architecture as CustomArchitecture)?.Validate(o);
         if (o.TeacherColumnNames is { } several)
         {
             if (o.TeacherColumnName is not null)

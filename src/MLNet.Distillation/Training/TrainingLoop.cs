@@ -112,7 +112,7 @@ internal sealed class TrainingLoop
         using var threads = TorchThreads.Apply(_o.NumberOfThreads, workPerStep);
         _log($"Using {threads.Describe(workPerStep)}.");
         using var phase = randomTeacher;
-        using var meanTeacher = MeanTeacher.For(_o, model, std, seed);
+        using var meanTeacher = MeanTeacher.For(_o, model, std, seed, () => CreateStudent(train, mean, std, scale));
         var kept = meanTeacher?.Kept(model) ?? model;   // the network validated and returned
         var parameters = model.parameters().Concat(_loss.Parameters()).ToArray();
         using var optimizer = CreateOptimizer(_o, parameters);

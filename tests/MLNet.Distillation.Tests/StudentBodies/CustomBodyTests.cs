@@ -149,20 +149,6 @@ public class CustomBodyTests
         Assert.Contains("13 values per row", wrongWidth.Message);
     }
 
-    [Fact]
-    public void AMeanTeacherIsRefusedWithACustomBody()
-    {
-        var ml = new MLContext(seed: 1);
-        var options = new StudentOptions
-        {
-            Architecture = StudentArchitecture.Custom(w => nn.Linear(w, 4), "projection"), Epochs = 1,
-            SelfDistillation = new SelfDistillationOptions { Mode = SelfDistillationMode.MeanTeacher },
-        };
-        var e = Assert.Throws<ArgumentException>(() => WineLabelToKey(ml).Append(ml.MulticlassClassification.Trainers.Student(options)).Fit(WineSplit(ml, "train")));
-        Assert.Contains("custom projection", e.Message);
-        Assert.Contains("RandomTeacher", e.Message);
-    }
-
     private static float[] OnnxLogits(StudentNetwork network, float[] x, int rows)
     {
         using var session = new InferenceSession(StudentOnnxExporter.ToOnnx(network));
