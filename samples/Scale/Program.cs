@@ -37,45 +37,59 @@ DistillOptions Teacher(string cachePath, TeacherShard? shard) => new()
     CachePath = cachePath, Shard = shard, ConcurrentBatches = concurrentBatches,
 };
 
-if (Arg("--shard") is { } shardText)
+// A wrong argument or a missing file ends with the library's message, not a stack trace.
+try
 {
-    var shard = TeacherShard.Parse(shardText);
-    var train = LoadTrain();
-    var loaded = watch.Elapsed;
-    using var teacher = ml.Transforms.Distill(Teacher(ShardFile(shard), shard)).Fit(train);
-    long rows = teacher.WriteCache(train);
-    Console.WriteLine($"shard {shard}: {rows} of {train.GetRowCount()} rows labelled by the teacher ({teacher.RowsScored} scored now) " +
-        $"into {ShardFile(shard)}: teacher pass {(watch.Elapsed - loaded).TotalSeconds:F1} s after {loaded.TotalSeconds:F1} s loading the data.");
-    return 0;
+    return Run();
 }
-if (Arg("--merge") is { } countText)
+catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or FormatException or InvalidOperationException)
 {
-    int count = int.Parse(countText, CultureInfo.InvariantCulture);
-    var shards = Enumerable.Range(0, count).Select(i => ShardFile(new TeacherShard(i, count)));
-    long rows = ml.Data.MergeSoftLabelShards(shards, mergedFile);
-    Console.WriteLine($"merged {count} shards: {rows} rows into {mergedFile} in {watch.Elapsed.TotalSeconds:F1} s.");
-    return 0;
+    Console.Error.WriteLine(e.Message);
+    return 3;
 }
-if (args.Contains("--train"))
+
+int Run()
 {
-    var classes = ml.Data.LoadFromEnumerable(FashionMnist.ClassNames.Select(c => new ClassName { Value = c }));
-    var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: classes)
-        .Append(ml.Transforms.Distill(Teacher(mergedFile, null)))   // reads the merged cache: the teacher does not run
-        .Append(ml.MulticlassClassification.Trainers.Student(new StudentOptions
-        {
-            TeacherColumnName = "TeacherLogits", HiddenLayers = [64], Epochs = 10, Seed = 1,
-        }));
-    var train = LoadTrain();
-    var model = pipeline.Fit(train);
-    var teacherStep = ((IEnumerable<ITransformer>)model).OfType<DistillTransformer>().Single();
-    var test = ml.Data.LoadFromEnumerable(FashionMnist.Load(dataDir, "t10k"));
-    var accuracy = ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy;
-    Console.WriteLine($"student trained on {train.GetRowCount()} rows of merged soft labels ({teacherStep.RowsScored} rows scored by the teacher in this process): " +
-        $"test accuracy {accuracy:P2} on {test.GetRowCount()} rows, in {watch.Elapsed.TotalSeconds:F1} s.");
-    return 0;
+    if (Arg("--shard") is { } shardText)
+    {
+        var shard = TeacherShard.Parse(shardText);
+        var train = LoadTrain();
+        var loaded = watch.Elapsed;
+        using var teacher = ml.Transforms.Distill(Teacher(ShardFile(shard), shard)).Fit(train);
+        long rows = teacher.WriteCache(train);
+        Console.WriteLine($"shard {shard}: {rows} of {train.GetRowCount()} rows labelled by the teacher ({teacher.RowsScored} scored now) " +
+            $"into {ShardFile(shard)}: teacher pass {(watch.Elapsed - loaded).TotalSeconds:F1} s after {loaded.TotalSeconds:F1} s loading the data.");
+        return 0;
+    }
+    if (Arg("--merge") is { } countText)
+    {
+        int count = int.Parse(countText, CultureInfo.InvariantCulture);
+        var shards = Enumerable.Range(0, count).Select(i => ShardFile(new TeacherShard(i, count)));
+        long rows = ml.Data.MergeSoftLabelShards(shards, mergedFile);
+        Console.WriteLine($"merged {count} shards: {rows} rows into {mergedFile} in {watch.Elapsed.TotalSeconds:F1} s.");
+        return 0;
+    }
+    if (args.Contains("--train"))
+    {
+        var classes = ml.Data.LoadFromEnumerable(FashionMnist.ClassNames.Select(c => new ClassName { Value = c }));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: classes)
+            .Append(ml.Transforms.Distill(Teacher(mergedFile, null)))   // reads the merged cache: the teacher does not run
+            .Append(ml.MulticlassClassification.Trainers.Student(new StudentOptions
+            {
+                TeacherColumnName = "TeacherLogits", HiddenLayers = [64], Epochs = 10, Seed = 1,
+            }));
+        var train = LoadTrain();
+        var model = pipeline.Fit(train);
+        var teacherStep = ((IEnumerable<ITransformer>)model).OfType<DistillTransformer>().Single();
+        var test = ml.Data.LoadFromEnumerable(FashionMnist.Load(dataDir, "t10k"));
+        var accuracy = ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy;
+        Console.WriteLine($"student trained on {train.GetRowCount()} rows of merged soft labels ({teacherStep.RowsScored} rows scored by the teacher in this process): " +
+            $"test accuracy {accuracy:P2} on {test.GetRowCount()} rows, in {watch.Elapsed.TotalSeconds:F1} s.");
+        return 0;
+    }
+    Console.Error.WriteLine("Give one of --shard i/n, --merge n, --train (with --out DIR); see the top of samples/Scale/Program.cs.");
+    return 2;
 }
-Console.Error.WriteLine("Give one of --shard i/n, --merge n, --train (with --out DIR); see the top of samples/Scale/Program.cs.");
-return 2;
 
 sealed class ClassName
 {

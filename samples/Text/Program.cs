@@ -15,10 +15,19 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var outputDir = Path.GetFullPath(Option("--output") ?? "text-output");
 var fortunes = FortunesText.FromOutputFolder();
-if (args.Contains("--evidence"))
+try
 {
-    var seeds = int.Parse(Option("--seeds") ?? "3", CultureInfo.InvariantCulture);
-    var dataDir = Path.GetFullPath(Option("--data") ?? Path.Combine("suite-data", "text"));
-    return TextEvidence.Run(fortunes, dataDir, outputDir, seeds);
+    if (args.Contains("--evidence"))
+    {
+        var seeds = int.Parse(Option("--seeds") ?? "3", CultureInfo.InvariantCulture);
+        var dataDir = Path.GetFullPath(Option("--data") ?? Path.Combine("suite-data", "text"));
+        return TextEvidence.Run(fortunes, dataDir, outputDir, seeds);
+    }
+    return QuickRun.Run(fortunes, outputDir);
 }
-return QuickRun.Run(fortunes, outputDir);
+catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or FormatException)
+{
+    // A wrong argument or a missing corpus ends with its message, not a stack trace.
+    Console.Error.WriteLine(e.Message);
+    return 3;
+}

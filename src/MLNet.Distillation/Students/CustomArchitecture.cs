@@ -1,4 +1,3 @@
-using MLNet.Distillation.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

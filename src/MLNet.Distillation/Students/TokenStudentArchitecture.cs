@@ -1,11 +1,10 @@
-using MLNet.Distillation.Training;
 
 namespace MLNet.Distillation.Students;
 
 /// <summary>
 /// A student architecture that reads token ids (<see cref="StudentInput.TokenIds"/>): the feature column is a vector of
 /// keys (ML.NET's <c>TokenizeIntoWords</c> + <c>MapValueToKey</c>) or of non-negative integer ids, 0 being padding, which
-/// the training set reads truncated or padded to <see cref="MaxTokens"/> (<see cref="TokenIdReader"/>).
+/// the training set reads truncated or padded to <see cref="MaxTokens"/> (<c>Training.TokenIdReader</c>).
 /// </summary>
 internal abstract class TokenStudentArchitecture : StudentArchitecture
 {
@@ -23,16 +22,4 @@ internal abstract class TokenStudentArchitecture : StudentArchitecture
     public int MaxTokens { get; }
 
     internal override StudentInput Input => StudentInput.TokenIds;
-
-    /// <summary>
-    /// Refuses the options that perturb float features, which would turn token ids into other words: synthetic transfer
-    /// sets and the mean teacher's input noise.
-    /// </summary>
-    internal void Validate(StudentOptions o)
-    {
-        if (o.TransferSet is not null)
-            throw new ArgumentException($"StudentOptions.TransferSet makes synthetic rows by perturbing float features; the {Describe()} student reads token ids, which have no such neighbours. Leave TransferSet null and distil on unlabelled text rows instead.", nameof(o.TransferSet));
-        if (o.SelfDistillation is { Mode: SelfDistillationMode.MeanTeacher, InputNoise: > 0 } sd)
-            throw new ArgumentException($"SelfDistillationOptions.InputNoise ({sd.InputNoise}) adds noise to float features; the {Describe()} student reads token ids. Set InputNoise to 0.", nameof(o.SelfDistillation));
-    }
 }

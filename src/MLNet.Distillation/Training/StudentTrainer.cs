@@ -303,6 +303,18 @@ public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
         };
     }
 
+    /// <summary>
+    /// Refuses the options that perturb float features, which would turn a text student's token ids into other words:
+    /// synthetic transfer sets and the mean teacher's input noise.
+    /// </summary>
+    private static void ValidateTokenInput(StudentOptions o, StudentArchitecture tokens)
+    {
+        if (o.TransferSet is not null)
+            throw new ArgumentException($"StudentOptions.TransferSet makes synthetic rows by perturbing float features; the {tokens.Describe()} student reads token ids, which have no such neighbours. Leave TransferSet null and distil on unlabelled text rows instead.", nameof(o.TransferSet));
+        if (o.SelfDistillation is { Mode: SelfDistillationMode.MeanTeacher, InputNoise: > 0 } sd)
+            throw new ArgumentException($"SelfDistillationOptions.InputNoise ({sd.InputNoise}) adds noise to float features; the {tokens.Describe()} student reads token ids. Set InputNoise to 0.", nameof(o.SelfDistillation));
+    }
+
     internal static void Validate(StudentOptions o, DistillationTask task = DistillationTask.MulticlassClassification)
     {
         if (task != DistillationTask.MulticlassClassification)
@@ -335,7 +347,7 @@ public sealed partial class StudentTrainer : IEstimator<StudentTransformer>
         o.DataStrategy?.Validate(o, task);
         o.Streaming?.Validate(o, task);
         o.SelfDistillation?.Validate(o, task);
-        (o.Architecture as TokenStudentArchitecture)?.Validate(o);
+        if (o.Architecture is { Input: StudentInput.TokenIds } tokens) ValidateTokenInput(o, tokens);
         if (o.TeacherColumnNames is { } several)
         {
             if (o.TeacherColumnName is not null)
